@@ -1,0 +1,126 @@
+"""The one place osc-gpu talks to a cloud: a thin layer over openstacksdk.
+
+Commands get the connection from OSC's client manager and wrap it here, so
+microversion choices and the calls' shapes live in one module.
+"""
+
+import contextlib
+
+from osc_lib import exceptions
+
+from osc_gpu import errors
+from osc_gpu import releases
+
+
+class CloudError(exceptions.CommandError):
+    """A cloud call failed; the message is one actionable line."""
+
+    status_code = None
+
+
+class Conflict(CloudError):
+    """HTTP 409: e.g. a flavor name or id that is already taken."""
+
+    status_code = 409
+
+
+class NotFound(CloudError):
+    status_code = 404
+
+
+_BY_STATUS = {409: Conflict, 404: NotFound}
+
+
+@contextlib.contextmanager
+def reporting(action):
+    """Re-raise SDK/transport failures of ``action`` as one-line errors."""
+    try:
+        yield
+    except Exception as exc:
+        line = errors.describe(exc, action) if errors.is_cloud_error(exc) \
+            else None
+        if line is None:
+            raise
+        status = getattr(exc, 'status_code', None)
+        error = _BY_STATUS.get(status, CloudError)(line)
+        error.status_code = status
+        raise error from exc
+
+
+class GpuCloud:
+    """What osc-gpu needs from a cloud, on top of an SDK connection."""
+
+    def __init__(self, connection):
+        self.conn = connection
+        self._compute_max = None
+
+    # -- compute API version -------------------------------------------
+    def compute_max_microversion(self):
+        if self._compute_max is None:
+            with reporting('reading the compute API version'):
+                data = self.conn.compute.get_endpoint_data()
+            mv = getattr(data, 'max_microversion', None)
+            # keystoneauth gives (major, minor) tuples; no microversions at
+            # all means a cloud older than Kilo's 2.1.
+            self._compute_max = (releases.Microversion(*mv[:2]) if mv
+                                 else releases.Microversion(2, 0))
+        return self._compute_max
+
+    def release(self):
+        return releases.release_for_max_microversion(
+            self.compute_max_microversion())
+
+    def supports(self, microversion):
+        return self.compute_max_microversion() >= microversion
+
+    # -- flavors -------------------------------------------------------
+    def create_flavor(self, **attrs):
+        with reporting("creating flavor '%s'" % attrs.get('name')):
+            return self.conn.compute.create_flavor(**attrs)
+
+    def set_flavor_extra_specs(self, flavor, specs):
+        """POST the extra specs, at 2.86 where nova then validates them."""
+        action = "setting extra specs on flavor '%s'" % flavor.name
+        mv = releases.EXTRA_SPEC_VALIDATION
+        with reporting(action):
+            if self.supports(mv):
+                from openstack import exceptions as sdk_exc
+                response = self.conn.compute.post(
+                    '/flavors/%s/os-extra_specs' % flavor.id,
+                    json={'extra_specs': specs}, microversion=str(mv))
+                sdk_exc.raise_from_response(response)
+                return response.json().get('extra_specs', specs)
+            return self.conn.compute.create_flavor_extra_specs(
+                flavor, specs).extra_specs
+
+    def delete_flavor(self, flavor):
+        with reporting("deleting flavor '%s'" % flavor.name):
+            self.conn.compute.delete_flavor(flavor, ignore_missing=True)
+
+    def find_flavor(self, name_or_id, ignore_missing=False):
+        """A flavor with its extra specs, or None when missing and allowed."""
+        with reporting("looking up flavor '%s'" % name_or_id):
+            flavor = self.conn.compute.find_flavor(
+                name_or_id, ignore_missing=ignore_missing,
+                get_extra_specs=True)
+        return flavor
+
+    def flavors(self):
+        """All flavors visible to the caller, public and private."""
+        with reporting('listing flavors'):
+            return list(self.conn.compute.flavors(details=True,
+                                                  is_public=None))
+
+    def add_flavor_access(self, flavor, project_id):
+        with reporting("giving project '%s' access to flavor '%s'"
+                       % (project_id, flavor.name)):
+            self.conn.compute.flavor_add_tenant_access(flavor, project_id)
+
+    def find_project_id(self, name_or_id, domain=None):
+        with reporting("looking up project '%s'" % name_or_id):
+            kwargs = {}
+            if domain:
+                kwargs['domain_id'] = self.conn.identity.find_domain(
+                    domain, ignore_missing=False).id
+            return self.conn.identity.find_project(
+                name_or_id, ignore_missing=False, **kwargs).id

@@ -1,0 +1,162 @@
+"""The flavor extra specs a GPU flavor is made of, as one table.
+
+Each entry says what nova calls the key, what values it takes and from
+which release nova honours it. The same table validates ``--property``
+input, picks keys for the cloud's release and explains refusals.
+"""
+
+import dataclasses
+import re
+
+from osc_gpu import gpu_request
+from osc_gpu import releases
+
+NUMA_POLICIES = ('required', 'legacy', 'preferred', 'socket')
+
+# oslo.utils' strict boolean strings, which is what nova's validators use.
+TRUE_STRINGS = ('1', 't', 'true', 'on', 'y', 'yes')
+FALSE_STRINGS = ('0', 'f', 'false', 'off', 'n', 'no')
+
+# Nova's JSON schema for extra spec keys and values (all microversions).
+_KEY_PATTERN = re.compile(r'^[a-zA-Z0-9-_:. ]{1,255}$')
+MAX_VALUE_LENGTH = 255
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtraSpec:
+    key: str
+    description: str
+    since: str                      # first release that honours the key
+    values: tuple = ()              # allowed values; () = free text
+    boolean: bool = False
+    value_since: tuple = ()         # ((value, release), ...) added later
+    deprecated_for: str = ''
+    option: str = ''                # the command option that sets it
+
+
+GPU_EXTRA_SPECS = (
+    ExtraSpec(gpu_request.ALIAS_SPEC_KEY,
+              'PCI devices to pass through, as ALIAS:COUNT[,ALIAS:COUNT]',
+              since='Kilo', option='--gpu ALIAS:COUNT'),
+    ExtraSpec('hw:hide_hypervisor_id',
+              'hide the KVM signature from the guest (NVIDIA drivers)',
+              since='Victoria', boolean=True,
+              option='--hide-hypervisor / --no-hide-hypervisor'),
+    ExtraSpec('hide_hypervisor_id',
+              'hide the KVM signature from the guest (before Victoria)',
+              since='Rocky', boolean=True,
+              deprecated_for='hw:hide_hypervisor_id',
+              option='--hide-hypervisor / --no-hide-hypervisor'),
+    ExtraSpec('hw:pci_numa_affinity_policy',
+              'how strictly PCI devices must share the guest NUMA node',
+              since='Ussuri', values=NUMA_POLICIES,
+              value_since=(('socket', 'Wallaby'),),
+              option='--numa-policy'),
+)
+GPU_EXTRA_SPECS_BY_KEY = {s.key: s for s in GPU_EXTRA_SPECS}
+
+HIDE_KEYS = ('hw:hide_hypervisor_id', 'hide_hypervisor_id')
+NUMA_KEY = 'hw:pci_numa_affinity_policy'
+
+
+class InvalidExtraSpec(ValueError):
+    """A flavor property nova would refuse or misread."""
+
+
+def is_true(value):
+    return str(value).strip().lower() in TRUE_STRINGS
+
+
+def check_property(key, value):
+    """Refuse a ``--property KEY=VALUE`` that nova would refuse or misread."""
+    if not _KEY_PATTERN.match(key):
+        raise InvalidExtraSpec(
+            "invalid flavor property '%s': keys are 1-255 letters, digits "
+            "and '-_:. ' (e.g. --property hw:cpu_policy=dedicated)" % key)
+    if len(value) > MAX_VALUE_LENGTH:
+        raise InvalidExtraSpec(
+            "flavor property '%s' is longer than %d characters"
+            % (key, MAX_VALUE_LENGTH))
+    spec = GPU_EXTRA_SPECS_BY_KEY.get(key)
+    if spec is None:
+        return
+    # GPU keys have their own options, which pick the key for the cloud's
+    # release and validate the value; two ways to set one would conflict.
+    raise InvalidExtraSpec(
+        "set %s with %s, not --property %s=%s"
+        % (key, spec.option, key, value))
+
+
+def hide_hypervisor_key(release):
+    """Flavor key that hides the hypervisor on ``release``, or None.
+
+    ``hw:hide_hypervisor_id`` arrived in Victoria (backported to late
+    Ussuri); Ussuri and Victoria share a maximum microversion, so a 2.87
+    cloud gets the older, still honoured, unnamespaced key.
+    """
+    if release.nova_major >= releases.RELEASES_BY_NAME['Wallaby'].nova_major:
+        return 'hw:hide_hypervisor_id'
+    if release.at_least('Rocky'):
+        return 'hide_hypervisor_id'
+    return None
+
+
+def check_numa_policy(policy, release):
+    """Refuse a NUMA policy the cloud's release does not know."""
+    spec = GPU_EXTRA_SPECS_BY_KEY[NUMA_KEY]
+    if not release.at_least(spec.since):
+        raise InvalidExtraSpec(
+            "--numa-policy needs %s or later; this cloud runs %s (set "
+            "numa_policy in the [pci] alias on the controller instead)"
+            % (spec.since, release))
+    for value, since in spec.value_since:
+        if policy == value and not release.at_least(since):
+            raise InvalidExtraSpec(
+                "--numa-policy %s needs %s or later; this cloud runs %s "
+                "(use required, legacy or preferred)" % (value, since, release))
+
+
+def gpu_flavor_specs(requests, hide_hypervisor, numa_policy, properties,
+                     release):
+    """Extra specs of a GPU flavor for the cloud's ``release``.
+
+    Returns ``(specs, notes)``: ``notes`` are lines to tell the operator,
+    e.g. that this release cannot hide the hypervisor through the flavor.
+    """
+    specs = dict(properties or {})
+    specs[gpu_request.ALIAS_SPEC_KEY] = gpu_request.render_alias_spec(
+        requests)
+    notes = []
+    if hide_hypervisor:
+        key = hide_hypervisor_key(release)
+        if key:
+            for other in HIDE_KEYS:
+                specs.pop(other, None)
+            specs[key] = 'true'
+        else:
+            notes.append(
+                '%s cannot hide the hypervisor through the flavor: run '
+                "'openstack gpu image prepare IMAGE' on the images used "
+                'with it' % release)
+    if numa_policy:
+        check_numa_policy(numa_policy, release)
+        specs[NUMA_KEY] = numa_policy
+    return specs, notes
+
+
+def hides_hypervisor(extra_specs):
+    """True when any of nova's flavor keys turns hiding on."""
+    return any(is_true((extra_specs or {}).get(k, '')) for k in HIDE_KEYS)
+
+
+def gpu_spec_differences(existing, wanted):
+    """``KEY: existing -> wanted`` for every GPU key whose value differs."""
+    diffs = []
+    for key in sorted(set(existing) | set(wanted)):
+        if key not in GPU_EXTRA_SPECS_BY_KEY:
+            continue
+        have, want = existing.get(key), wanted.get(key)
+        if have != want:
+            diffs.append('%s=%s, not %s' % (key, have or '(unset)',
+                                            want or '(unset)'))
+    return diffs

@@ -1,0 +1,89 @@
+"""Creating a GPU flavor as one step: all of it, or nothing.
+
+Plain ``openstack flavor create --property`` creates the flavor, then sets
+its extra specs, and on failure only logs: a flavor without its GPUs is
+left behind. Here a failure after the flavor exists deletes it again, and
+``--or-show`` makes re-runs and concurrent runs safe.
+"""
+
+import time
+
+from osc_gpu import cloud
+from osc_gpu import flavor_specs
+from osc_gpu import gpu_request
+
+# How long --or-show waits for another run that created the flavor a
+# moment ago to finish writing its specs.
+SPECS_SETTLE_SECONDS = 10.0
+_POLL_SECONDS = 0.25
+# A name that keeps flipping between taken and free (others creating and
+# rolling back) is given up on after this many tries.
+_CREATE_ATTEMPTS = 5
+
+
+class FlavorMismatch(cloud.CloudError):
+    """--or-show found the flavor, but with other GPU specs."""
+
+
+def create_gpu_flavor(gpu_cloud, attrs, specs, projects=(), or_show=False):
+    """Create the flavor with ``specs``; returns ``(flavor, created)``."""
+    for _ in range(_CREATE_ATTEMPTS):
+        try:
+            flavor = gpu_cloud.create_flavor(**attrs)
+        except cloud.Conflict:
+            if not or_show:
+                raise
+            existing = _settled_flavor(gpu_cloud, attrs['name'])
+            if existing is None:
+                continue   # another run rolled back: try to create again
+            _check_same_gpu_specs(existing, specs)
+            return existing, False
+        _complete_or_roll_back(gpu_cloud, flavor, specs, projects)
+        return flavor, True
+    raise cloud.Conflict(
+        "flavor '%s' kept appearing and disappearing while creating it: "
+        'another tool is creating and deleting it; try again' % attrs['name'])
+
+
+def _complete_or_roll_back(gpu_cloud, flavor, specs, projects):
+    try:
+        flavor.extra_specs = gpu_cloud.set_flavor_extra_specs(flavor, specs)
+        for project_id in projects:
+            gpu_cloud.add_flavor_access(flavor, project_id)
+    except BaseException as failure:
+        try:
+            gpu_cloud.delete_flavor(flavor)
+        except Exception as cleanup:
+            raise cloud.CloudError(
+                "%s; removing the half-made flavor also failed (%s): delete "
+                "it with 'openstack flavor delete %s'"
+                % (failure, cleanup, flavor.id)) from failure
+        raise
+
+
+def _settled_flavor(gpu_cloud, name):
+    """The existing flavor once its GPU specs are written, or None if gone.
+
+    A flavor found without any GPU spec may belong to a concurrent run that
+    has created it but not yet set its specs: give that run a moment.
+    """
+    deadline = time.monotonic() + SPECS_SETTLE_SECONDS
+    while True:
+        flavor = gpu_cloud.find_flavor(name, ignore_missing=True)
+        if flavor is None or _has_gpu_specs(flavor):
+            return flavor
+        if time.monotonic() >= deadline:
+            return flavor
+        time.sleep(_POLL_SECONDS)
+
+
+def _has_gpu_specs(flavor):
+    return gpu_request.ALIAS_SPEC_KEY in (flavor.extra_specs or {})
+
+
+def _check_same_gpu_specs(flavor, specs):
+    diffs = flavor_specs.gpu_spec_differences(flavor.extra_specs or {}, specs)
+    if diffs:
+        raise FlavorMismatch(
+            "flavor '%s' exists with %s (use another name, or delete it "
+            "first)" % (flavor.name, '; '.join(diffs)))

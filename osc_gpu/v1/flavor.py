@@ -1,0 +1,247 @@
+"""``openstack gpu flavor create|list|show|delete``."""
+
+import argparse
+
+from osc_lib.cli import format_columns
+from osc_lib.cli import parseractions
+from osc_lib.command import command
+
+from osc_gpu import flavor_specs
+from osc_gpu import gpu_flavors
+from osc_gpu import gpu_request
+from osc_gpu.v1 import base
+
+_COLUMNS = ('id', 'name', 'gpus', 'hide_hypervisor', 'numa_policy', 'vcpus',
+            'ram', 'disk', 'ephemeral', 'swap', 'is_public', 'description',
+            'properties')
+_LIST_COLUMNS = ('id', 'name', 'gpus', 'hide_hypervisor', 'numa_policy',
+                 'vcpus', 'ram', 'disk', 'is_public')
+_LIST_HEADERS = ('ID', 'Name', 'GPUs', 'Hide Hypervisor', 'NUMA Policy',
+                 'VCPUs', 'RAM', 'Disk', 'Is Public')
+
+
+def _flavor_row(flavor, columns):
+    specs = flavor.extra_specs or {}
+    values = {
+        'gpus': specs.get(gpu_request.ALIAS_SPEC_KEY, ''),
+        'hide_hypervisor': flavor_specs.hides_hypervisor(specs),
+        'numa_policy': specs.get(flavor_specs.NUMA_KEY, ''),
+        'properties': format_columns.DictColumn(specs),
+    }
+    return tuple(values[c] if c in values else getattr(flavor, c, None)
+                 for c in columns)
+
+
+def _whole_number(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(
+                "'%s' is not a whole number of at least %d" % (text, minimum))
+        return value
+    return parse
+
+
+class CreateGpuFlavor(base.CloudCommandMixin, command.ShowOne):
+    """Create a flavor that passes through GPUs, in one validated step
+
+    The flavor and its extra specs are created together: if any part
+    fails, the flavor is removed again. Extra specs are written at compute
+    microversion 2.86 or later where the cloud offers it, so nova checks
+    them too.
+
+    Example::
+
+        openstack gpu flavor create gpu.p4 --gpu P4:2 \\
+            --vcpus 8 --ram 16384 --disk 40 --or-show
+    """
+
+    def get_parser(self, prog_name):
+        parser = base.one_line_errors(super().get_parser(prog_name))
+        parser.add_argument('name', metavar='<flavor-name>',
+                            help='New flavor name')
+        parser.add_argument(
+            '--gpu', metavar='<alias>:<count>', action='append',
+            required=True, dest='gpus',
+            help='GPUs to pass through, by [pci] alias name and count, e.g. '
+                 'P4:2 (repeat, or give a comma list as nova writes it)')
+        parser.add_argument('--id', metavar='<id>',
+                            help='Unique flavor ID (default: generated)')
+        parser.add_argument('--vcpus', type=_whole_number(1), default=1,
+                            metavar='<vcpus>',
+                            help='Number of vCPUs (default 1)')
+        parser.add_argument('--ram', type=_whole_number(1), default=256,
+                            metavar='<size-mb>',
+                            help='Memory size in MB (default 256M)')
+        parser.add_argument('--disk', type=_whole_number(0), default=0,
+                            metavar='<size-gb>',
+                            help='Disk size in GB (default 0G)')
+        parser.add_argument('--ephemeral', type=_whole_number(0), default=0,
+                            metavar='<size-gb>',
+                            help='Ephemeral disk size in GB (default 0G)')
+        parser.add_argument('--swap', type=_whole_number(0), default=0,
+                            metavar='<size-mb>',
+                            help='Swap space size in MB (default 0M)')
+        public = parser.add_mutually_exclusive_group()
+        public.add_argument('--public', dest='public', action='store_true',
+                            default=True,
+                            help='Flavor is available to other projects '
+                                 '(default)')
+        public.add_argument('--private', dest='public', action='store_false',
+                            help='Flavor is not available to other projects')
+        parser.add_argument(
+            '--project', metavar='<project>', action='append', default=[],
+            help='Allow <project> (name or ID) to use the private flavor '
+                 '(repeat for several projects)')
+        parser.add_argument('--project-domain', metavar='<project-domain>',
+                            help='Domain the projects belong to')
+        parser.add_argument('--description', metavar='<description>',
+                            help='Description for the flavor')
+        parser.add_argument(
+            '--property', metavar='<key=value>', dest='properties',
+            action=parseractions.KeyValueAction, default={},
+            help='Other extra spec to set on the flavor (repeat for more)')
+        hide = parser.add_mutually_exclusive_group()
+        hide.add_argument(
+            '--hide-hypervisor', dest='hide_hypervisor', action='store_true',
+            default=True,
+            help='Hide the KVM signature from the guest, which NVIDIA '
+                 'drivers need (default; hw:hide_hypervisor_id)')
+        hide.add_argument('--no-hide-hypervisor', dest='hide_hypervisor',
+                          action='store_false',
+                          help='Do not hide the hypervisor')
+        parser.add_argument(
+            '--numa-policy', choices=flavor_specs.NUMA_POLICIES,
+            help='PCI NUMA affinity policy (hw:pci_numa_affinity_policy)')
+        parser.add_argument(
+            '--or-show', action='store_true',
+            help='Show an existing flavor of this name with the same GPU '
+                 'specs instead of failing (re-run safe)')
+        return parser
+
+    def take_action(self, parsed_args):
+        requests, attrs = self._validated(parsed_args)
+        gpu_cloud = self.gpu_cloud()
+        specs, notes = flavor_specs.gpu_flavor_specs(
+            requests, parsed_args.hide_hypervisor, parsed_args.numa_policy,
+            parsed_args.properties, gpu_cloud.release())
+        for note in notes:
+            self.app.stderr.write('warning: %s\n' % note)
+        projects = [gpu_cloud.find_project_id(p, parsed_args.project_domain)
+                    for p in parsed_args.project]
+        flavor, _created = gpu_flavors.create_gpu_flavor(
+            gpu_cloud, attrs, specs, projects, or_show=parsed_args.or_show)
+        return _COLUMNS, _flavor_row(flavor, _COLUMNS)
+
+    @staticmethod
+    def _validated(parsed_args):
+        """Every check that needs no cloud, before any request is made."""
+        try:
+            requests = gpu_request.parse_gpu_requests(parsed_args.gpus)
+            for key, value in parsed_args.properties.items():
+                flavor_specs.check_property(key, value)
+        except ValueError as exc:
+            base.fail(str(exc))
+        if parsed_args.project and parsed_args.public:
+            base.fail('--project only applies to --private flavors: add '
+                      '--private or drop --project')
+        attrs = {'name': parsed_args.name, 'vcpus': parsed_args.vcpus,
+                 'ram': parsed_args.ram, 'disk': parsed_args.disk,
+                 'ephemeral': parsed_args.ephemeral,
+                 'swap': parsed_args.swap,
+                 'is_public': parsed_args.public}
+        if parsed_args.id:
+            attrs['id'] = parsed_args.id
+        if parsed_args.description:
+            attrs['description'] = parsed_args.description
+        return requests, attrs
+
+
+class ListGpuFlavor(base.CloudCommandMixin, command.Lister):
+    """List flavors that request GPUs
+
+    Example::
+
+        openstack gpu flavor list -f json
+    """
+
+    def get_parser(self, prog_name):
+        parser = base.one_line_errors(super().get_parser(prog_name))
+        parser.add_argument('--alias', metavar='<alias>',
+                            help='Only flavors requesting this alias')
+        return parser
+
+    def take_action(self, parsed_args):
+        rows = []
+        for flavor in self.gpu_cloud().flavors():
+            specs = flavor.extra_specs or {}
+            if gpu_request.ALIAS_SPEC_KEY not in specs:
+                continue
+            if parsed_args.alias and not _requests_alias(specs,
+                                                         parsed_args.alias):
+                continue
+            rows.append(_flavor_row(flavor, _LIST_COLUMNS))
+        rows.sort(key=lambda row: row[1])
+        return _LIST_HEADERS, rows
+
+
+def _requests_alias(specs, alias):
+    try:
+        requests = gpu_request.requests_from_extra_specs(specs)
+    except ValueError:
+        return False
+    return any(r.alias == alias for r in requests)
+
+
+class ShowGpuFlavor(base.CloudCommandMixin, command.ShowOne):
+    """Show a flavor with its GPU request
+
+    Example::
+
+        openstack gpu flavor show gpu.p4 -c gpus -f value
+    """
+
+    def get_parser(self, prog_name):
+        parser = base.one_line_errors(super().get_parser(prog_name))
+        parser.add_argument('flavor', metavar='<flavor>',
+                            help='Flavor to show (name or ID)')
+        return parser
+
+    def take_action(self, parsed_args):
+        flavor = self.gpu_cloud().find_flavor(parsed_args.flavor)
+        return _COLUMNS, _flavor_row(flavor, _COLUMNS)
+
+
+class DeleteGpuFlavor(base.CloudCommandMixin, command.Command):
+    """Delete GPU flavors (refuses flavors that request no GPU)
+
+    Example::
+
+        openstack gpu flavor delete gpu.p4
+    """
+
+    def get_parser(self, prog_name):
+        parser = base.one_line_errors(super().get_parser(prog_name))
+        parser.add_argument('flavors', metavar='<flavor>', nargs='+',
+                            help='Flavor(s) to delete (name or ID)')
+        return parser
+
+    def take_action(self, parsed_args):
+        gpu_cloud = self.gpu_cloud()
+        failures = []
+        for name in parsed_args.flavors:
+            try:
+                flavor = gpu_cloud.find_flavor(name)
+                if gpu_request.ALIAS_SPEC_KEY not in (flavor.extra_specs
+                                                      or {}):
+                    base.fail("flavor '%s' requests no GPU: delete it with "
+                              "'openstack flavor delete %s'" % (name, name))
+                gpu_cloud.delete_flavor(flavor)
+            except Exception as exc:
+                failures.append(str(exc))
+        if failures:
+            base.fail('%d of %d flavors not deleted: %s' % (
+                len(failures), len(parsed_args.flavors), '; '.join(failures)))
