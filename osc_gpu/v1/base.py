@@ -24,7 +24,10 @@ class CloudCommandMixin:
             self.auth_required = True
             with cloud.reporting('authenticating'):
                 self.app.prepare_to_run_command(self)
-                connection = self.app.client_manager.gpu
+                # Not client_manager.gpu: OSC caches plugin clients on the
+                # class, so that one would outlive this shell (interactive
+                # mode, tests); sdk_connection belongs to this run.
+                connection = self.app.client_manager.sdk_connection
             self._gpu_cloud = cloud.GpuCloud(connection)
         return self._gpu_cloud
 

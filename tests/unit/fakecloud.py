@@ -1,0 +1,208 @@
+"""A cloud faked at the HTTP layer, for running real ``openstack`` commands.
+
+Keystone, nova, glance and placement answer through requests-mock, so the
+whole stack (OSC shell, osc-lib auth, openstacksdk, keystoneauth) runs for
+real and tests can count and inspect every request that left the client.
+"""
+
+import io
+import json
+import logging
+import re
+import sys
+import uuid
+
+from openstackclient import shell
+
+PROJECT_ID = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5'
+PASSWORD = 'never-print-me-7e3'
+TOKEN = 'gAAAAA-token-never-print-me'
+
+CLOUDS_YAML = """
+clouds:
+  fake:
+    auth:
+      auth_url: {auth_url}
+      username: admin
+      password: {password}
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    identity_api_version: 3
+"""
+
+
+def _catalog(urls):
+    def entry(service_type, name, url):
+        return {'type': service_type, 'name': name, 'id': uuid.uuid4().hex,
+                'endpoints': [{'interface': 'public', 'region': 'RegionOne',
+                               'region_id': 'RegionOne', 'url': url,
+                               'id': uuid.uuid4().hex}]}
+    return [entry(service, service, url) for service, url in urls.items()]
+
+
+class FakeCloud:
+    """Registers a minimal, consistent cloud on a requests-mock Mocker."""
+
+    def __init__(self, mocker, tmp_path, monkeypatch,
+                 compute_max_version='2.104'):
+        self.mock = mocker
+        self.flavors = {}
+        # Hosts unique to this cloud: keystoneauth and the SDK cache tokens
+        # and version discovery per URL for the life of the process.
+        domain = '%s.test' % uuid.uuid4().hex[:12]
+        self.auth_url = 'http://keystone.%s/identity/v3' % domain
+        self.compute_root = 'http://nova.%s/compute' % domain
+        self.compute_url = self.compute_root + '/v2.1'
+        self.image_url = 'http://glance.%s/image' % domain
+        self.placement_url = 'http://placement.%s/placement' % domain
+        clouds = tmp_path / 'clouds.yaml'
+        clouds.write_text(CLOUDS_YAML.format(auth_url=self.auth_url,
+                                             password=PASSWORD))
+        monkeypatch.setenv('OS_CLIENT_CONFIG_FILE', str(clouds))
+        monkeypatch.setenv('OS_CLOUD', 'fake')
+        for var in ('OS_self.auth_url', 'OS_PASSWORD', 'OS_USERNAME',
+                    'OS_PROJECT_NAME', 'OS_TOKEN'):
+            monkeypatch.delenv(var, raising=False)
+        self._register_identity()
+        self._register_compute(compute_max_version)
+
+    # -- wiring --------------------------------------------------------
+    def _register_identity(self):
+        self.mock.get(self.auth_url, json={'version': {
+            'id': 'v3.14', 'status': 'stable',
+            'links': [{'rel': 'self', 'href': self.auth_url + '/'}]}})
+        token = {'token': {
+            'methods': ['password'], 'expires_at': '2099-01-01T00:00:00Z',
+            'issued_at': '2026-01-01T00:00:00Z',
+            'project': {'id': PROJECT_ID, 'name': 'admin',
+                        'domain': {'id': 'default', 'name': 'Default'}},
+            'user': {'id': 'u1', 'name': 'admin',
+                     'domain': {'id': 'default', 'name': 'Default'}},
+            'roles': [{'id': 'r1', 'name': 'admin'}],
+            'catalog': _catalog({
+                'identity': self.auth_url, 'compute': self.compute_url,
+                'image': self.image_url,
+                'placement': self.placement_url})}}
+        self.mock.post(self.auth_url + '/auth/tokens', json=token, status_code=201,
+                       headers={'X-Subject-Token': TOKEN})
+
+    def _register_compute(self, max_version):
+        version = {'id': 'v2.1', 'status': 'CURRENT', 'version': max_version,
+                   'min_version': '2.1',
+                   'links': [{'rel': 'self', 'href': self.compute_url + '/'}]}
+        self.mock.get(self.compute_url, json={'version': version})
+        self.mock.get(self.compute_url + '/', json={'version': version})
+        self.mock.get(self.compute_root + '/', json={'versions': [version]})
+        self.mock.get(self.compute_root, json={'versions': [version]})
+        flavor_url = self.compute_path(r'/flavors/([^/?]+)$')
+        specs_url = self.compute_path(r'/flavors/[^/]+/os-extra_specs$')
+        self.mock.post(self.compute_url + '/flavors', json=self._create_flavor)
+        self.mock.get(flavor_url, json=self._get_flavor)
+        self.mock.delete(flavor_url, status_code=202, json=self._delete_flavor)
+        self.mock.get(self.compute_path(r'/flavors/detail'),
+                      json=self._list_flavors)
+        self.mock.post(specs_url, json=self._set_specs)
+        self.mock.get(specs_url, json=self._get_specs)
+
+    def compute_path(self, pattern):
+        return re.compile(re.escape(self.compute_url) + pattern)
+
+    # -- flavor behaviour ----------------------------------------------
+    def add_flavor(self, name, extra_specs=None, **attrs):
+        flavor = {'id': attrs.pop('id', uuid.uuid4().hex), 'name': name,
+                  'vcpus': 1, 'ram': 256, 'disk': 0,
+                  'OS-FLV-EXT-DATA:ephemeral': 0, 'swap': 0,
+                  'os-flavor-access:is_public': True, 'description': None,
+                  'rxtx_factor': 1.0, 'OS-FLV-DISABLED:disabled': False,
+                  'extra_specs': dict(extra_specs or {}), 'links': []}
+        flavor.update(attrs)
+        self.flavors[flavor['id']] = flavor
+        return flavor
+
+    def _create_flavor(self, request, context):
+        body = request.json()['flavor']
+        if any(f['name'] == body['name'] for f in self.flavors.values()):
+            context.status_code = 409
+            return {'conflictingRequest': {
+                'code': 409,
+                'message': 'Flavor with name %s already exists.'
+                           % body['name']}}
+        attrs = {k: v for k, v in body.items() if k != 'name'}
+        if 'os-flavor-access:is_public' not in attrs:
+            attrs['os-flavor-access:is_public'] = True
+        context.status_code = 200
+        return {'flavor': self.add_flavor(body['name'], **attrs)}
+
+    def _find(self, key):
+        return self.flavors.get(key) or next(
+            (f for f in self.flavors.values() if f['name'] == key), None)
+
+    def _get_flavor(self, request, context):
+        flavor = self.flavors.get(request.path.rsplit('/', 1)[-1])
+        if flavor is None:
+            context.status_code = 404
+            return {'itemNotFound': {'code': 404,
+                                     'message': 'Flavor could not be found.'}}
+        return {'flavor': flavor}
+
+    def _delete_flavor(self, request, context):
+        self.flavors.pop(request.path.rsplit('/', 1)[-1], None)
+        return None
+
+    def _list_flavors(self, request, context):
+        return {'flavors': list(self.flavors.values())}
+
+    def _flavor_id(self, request):
+        return request.path.split('/flavors/')[1].split('/')[0]
+
+    def _set_specs(self, request, context):
+        flavor = self.flavors[self._flavor_id(request)]
+        flavor['extra_specs'].update(request.json()['extra_specs'])
+        return {'extra_specs': flavor['extra_specs']}
+
+    def _get_specs(self, request, context):
+        return {'extra_specs': self.flavors[self._flavor_id(request)][
+            'extra_specs']}
+
+    def fail_extra_specs(self, status=500):
+        self.mock.post(self.compute_path(r'/flavors/[^/]+/os-extra_specs$'),
+                       status_code=status,
+                       json={'computeFault': {'code': status,
+                                              'message': 'boom'}})
+
+    # -- inspection ----------------------------------------------------
+    def requests(self, method=None):
+        return [r for r in self.mock.request_history
+                if method is None or r.method == method]
+
+    def writes(self):
+        return [(r.method, r.path) for r in self.mock.request_history
+                if r.method in ('POST', 'PUT', 'PATCH', 'DELETE')
+                and not r.path.endswith('/auth/tokens')]
+
+
+def run(argv, capsys):
+    """Run ``openstack ARGV``; returns (exit code, stdout, stderr)."""
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    saved_argv, sys.argv = sys.argv, ['openstack']   # the program name
+    try:
+        code = shell.main(list(argv))
+    finally:
+        sys.argv = saved_argv
+        # The shell adds a console handler bound to this test's stderr.
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(argv, capsys):
+    code, out, err = run(list(argv) + ['-f', 'json'], capsys)
+    return code, (json.loads(out) if out.strip() else None), err
+
+
+__all__ = ['FakeCloud', 'run', 'run_json', 'io']
