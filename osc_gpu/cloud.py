@@ -50,9 +50,18 @@ def reporting(action):
 class GpuCloud:
     """What osc-gpu needs from a cloud, on top of an SDK connection."""
 
-    def __init__(self, connection):
+    def __init__(self, connection, config=None):
         self.conn = connection
+        self.config = config or {}
         self._compute_max = None
+
+    def alias_map(self):
+        """Alias -> resource classes, from clouds.yaml and known models."""
+        from osc_gpu import aliases
+        try:
+            return aliases.AliasMap.from_cloud_config(self.config)
+        except aliases.InvalidAliasMap as exc:
+            raise CloudError(str(exc)) from None
 
     # -- compute API version -------------------------------------------
     def compute_max_microversion(self):

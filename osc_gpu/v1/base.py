@@ -28,7 +28,8 @@ class CloudCommandMixin:
                 # class, so that one would outlive this shell (interactive
                 # mode, tests); sdk_connection belongs to this run.
                 connection = self.app.client_manager.sdk_connection
-            self._gpu_cloud = cloud.GpuCloud(connection)
+            self._gpu_cloud = cloud.GpuCloud(connection,
+                                             self.app.cloud.config)
         return self._gpu_cloud
 
 

@@ -1,0 +1,104 @@
+"""Which placement resource classes a nova PCI alias stands for.
+
+Nova has no API that lists ``[pci] alias`` entries, yet capacity and
+preflight checks need to know that ``P4`` means ``CUSTOM_PCI_10DE_1BB3``.
+The cloud's entry in clouds.yaml may say so under ``gpu_aliases``::
+
+    clouds:
+      mycloud:
+        gpu_aliases:
+          P4: "10de:1bb3"                 # vendor:product, as in [pci] alias
+          A16: CUSTOM_A16_16A             # or the alias's resource_class
+
+Aliases not declared there fall back to the suggested alias names of the
+known GPU models (``P4``, ``T4``, ``A100``...), which is what
+``openstack gpu host config`` writes.
+"""
+
+import dataclasses
+import re
+
+from osc_gpu import gpu_models
+
+CONFIG_KEY = 'gpu_aliases'
+_IDS = re.compile(r'^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$')
+_PCI_RC = re.compile(r'^CUSTOM_PCI_([0-9A-F]{4})_([0-9A-F]{4})$')
+
+
+class InvalidAliasMap(ValueError):
+    """clouds.yaml ``gpu_aliases`` holds something we cannot read."""
+
+
+def pci_resource_class(vendor_id, product_id):
+    """Nova's default placement class for a PCI device, as nova names it."""
+    return ('CUSTOM_PCI_%s_%s' % (vendor_id, product_id)).upper()
+
+
+def ids_of_resource_class(resource_class):
+    """``(vendor_id, product_id)`` of a default PCI class, else None."""
+    match = _PCI_RC.match(resource_class or '')
+    return (match.group(1).lower(), match.group(2).lower()) if match else None
+
+
+def model_name_of_resource_class(resource_class):
+    ids = ids_of_resource_class(resource_class)
+    return gpu_models.model_name(*ids) if ids else resource_class
+
+
+@dataclasses.dataclass(frozen=True)
+class AliasMap:
+    """Alias name -> resource classes, from clouds.yaml and known models."""
+
+    declared: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_cloud_config(cls, config):
+        raw = (config or {}).get(CONFIG_KEY) or {}
+        if not isinstance(raw, dict):
+            raise InvalidAliasMap(
+                "clouds.yaml %s must map alias names to 'vendor:product' or a "
+                "resource class, e.g. P4: \"10de:1bb3\"" % CONFIG_KEY)
+        return cls({str(name): _resource_classes(name, value)
+                    for name, value in raw.items()})
+
+    @property
+    def is_declared(self):
+        return bool(self.declared)
+
+    def resource_classes(self, alias):
+        """The classes ``alias`` may claim, or ``()`` when unknown."""
+        if alias in self.declared:
+            return self.declared[alias]
+        return tuple(sorted({pci_resource_class(m.vendor_id, m.product_id)
+                             for m in gpu_models.GPU_MODELS
+                             if m.alias == alias}))
+
+    def aliases_of(self, resource_class):
+        """Alias names that claim ``resource_class``, declared ones first."""
+        names = [n for n, rcs in self.declared.items()
+                 if resource_class in rcs]
+        if names:
+            return names
+        ids = ids_of_resource_class(resource_class)
+        model = gpu_models.find_model(*ids) if ids else None
+        return [model.alias] if model else []
+
+
+def _resource_classes(name, value):
+    values = value if isinstance(value, list) else [value]
+    classes = []
+    for item in values:
+        if isinstance(item, dict):
+            item = '%s:%s' % (item.get('vendor_id'), item.get('product_id'))
+        item = str(item).strip()
+        ids = _IDS.match(item)
+        if ids:
+            classes.append(pci_resource_class(*ids.groups()))
+        elif re.match(r'^CUSTOM_[A-Z0-9_]+$', item):
+            classes.append(item)
+        else:
+            raise InvalidAliasMap(
+                "clouds.yaml %s: alias '%s' maps to '%s'; use "
+                "'vendor:product' (e.g. \"10de:1bb3\") or a resource class "
+                "(e.g. CUSTOM_A16_16A)" % (CONFIG_KEY, name, item))
+    return tuple(classes)
