@@ -133,3 +133,48 @@ class GpuCloud:
                     domain, ignore_missing=False).id
             return self.conn.identity.find_project(
                 name_or_id, ignore_missing=False, **kwargs).id
+
+    # -- images --------------------------------------------------------
+    def find_image(self, name_or_id):
+        with reporting("looking up image '%s'" % name_or_id):
+            return self.conn.image.find_image(name_or_id,
+                                              ignore_missing=False)
+
+    @staticmethod
+    def image_properties(image, keys=()):
+        """Custom and well-known properties of ``image`` as one flat dict."""
+        flat = dict(image.properties or {})
+        for key in keys:
+            value = getattr(image, key, None) if hasattr(type(image), key) \
+                else None
+            if value is not None:
+                flat[key] = value
+        return flat
+
+    def set_image_properties(self, image, properties):
+        """Set all ``properties`` in one PATCH, which glance applies whole."""
+        with reporting("setting properties on image '%s'" % image.name):
+            return self.conn.image.update_image(image, **properties)
+
+    # -- servers -------------------------------------------------------
+    def create_server(self, **attrs):
+        with reporting("creating server '%s'" % attrs.get('name')):
+            return self.conn.compute.create_server(**attrs)
+
+    def get_server(self, server_id):
+        with reporting("reading server '%s'" % server_id):
+            return self.conn.compute.get_server(server_id)
+
+    def delete_server(self, server):
+        with reporting("deleting server '%s'" % server.name):
+            self.conn.compute.delete_server(server, ignore_missing=True)
+
+    def server_gone(self, server):
+        with reporting("reading server '%s'" % server.name):
+            return self.conn.compute.find_server(
+                server.id, ignore_missing=True) is None
+
+    def find_network_id(self, name_or_id):
+        with reporting("looking up network '%s'" % name_or_id):
+            return self.conn.network.find_network(
+                name_or_id, ignore_missing=False).id

@@ -1,0 +1,121 @@
+"""The glance image properties a GPU guest needs, as one table.
+
+``img_hide_hypervisor_id`` is the one an NVIDIA guest cannot do without
+(the driver stops with "code 43" when it sees KVM). The others are set
+only when asked: q35 and UEFI are what large-BAR datacenter GPUs usually
+need, ``hw_video_model=none`` leaves the passed-through GPU as the only
+display, ``os_type=windows`` adds Hyper-V enlightenments and a spoofed
+vendor id when hiding.
+"""
+
+import dataclasses
+import re
+
+HIDE_KEY = 'img_hide_hypervisor_id'
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageProperty:
+    key: str
+    option: str
+    description: str
+    since: str = 'Kilo'
+    values: tuple = ()          # allowed values; () = pattern below
+    pattern: str = ''
+    example: str = ''
+
+
+GPU_IMAGE_PROPERTIES = (
+    ImageProperty(HIDE_KEY, '--hide-hypervisor',
+                  'hide the KVM signature from the guest (NVIDIA drivers)',
+                  since='Pike', values=('true', 'false')),
+    ImageProperty('hw_machine_type', '--machine-type',
+                  'QEMU machine type; q35 gives the PCIe topology large-BAR '
+                  'GPUs need',
+                  pattern=r'^(q35|pc|virt|pc-(q35|i440fx)-[0-9a-z.]+)$',
+                  example='q35'),
+    ImageProperty('hw_firmware_type', '--firmware',
+                  'guest firmware; uefi for GPUs with large BARs',
+                  values=('uefi', 'bios')),
+    ImageProperty('hw_video_model', '--video-model',
+                  'emulated display; none leaves the GPU as the only one',
+                  values=('none', 'vga', 'virtio', 'qxl', 'cirrus', 'bochs',
+                          'vmvga', 'gop', 'xen')),
+    ImageProperty('os_type', '--os-type',
+                  'guest OS; windows adds Hyper-V enlightenments and, when '
+                  'hiding, a spoofed vendor id',
+                  values=('linux', 'windows')),
+)
+GPU_IMAGE_PROPERTIES_BY_KEY = {p.key: p for p in GPU_IMAGE_PROPERTIES}
+GPU_KEYS = tuple(p.key for p in GPU_IMAGE_PROPERTIES)
+
+# Glance-reserved or core attributes that --property must not touch.
+_RESERVED = {'id', 'name', 'status', 'visibility', 'owner', 'checksum',
+             'size', 'virtual_size', 'container_format', 'disk_format',
+             'created_at', 'updated_at', 'file', 'schema', 'locations',
+             'direct_url', 'self', 'tags', 'protected', 'os_hidden',
+             'min_disk', 'min_ram', 'os_hash_algo', 'os_hash_value'}
+_KEY_PATTERN = re.compile(r'^[A-Za-z0-9_:.-]{1,255}$')
+
+KVM_HIDDEN_XML = "<features><kvm><hidden state='on'/></kvm></features>"
+
+
+class InvalidImageProperty(ValueError):
+    """An image property glance or nova would refuse or misread."""
+
+
+def check_value(key, value):
+    prop = GPU_IMAGE_PROPERTIES_BY_KEY[key]
+    if prop.values and value not in prop.values:
+        raise InvalidImageProperty(
+            "invalid %s '%s': use one of %s"
+            % (prop.option, value, ', '.join(prop.values)))
+    if prop.pattern and not re.match(prop.pattern, value):
+        raise InvalidImageProperty(
+            "invalid %s '%s': use a QEMU machine type such as %s"
+            % (prop.option, value, prop.example))
+
+
+def check_property(key, value):
+    """Refuse a ``--property`` that is reserved or has its own option."""
+    if key in GPU_IMAGE_PROPERTIES_BY_KEY:
+        raise InvalidImageProperty(
+            "set %s with %s, not --property %s=%s"
+            % (key, GPU_IMAGE_PROPERTIES_BY_KEY[key].option, key, value))
+    if key in _RESERVED or not _KEY_PATTERN.match(key):
+        raise InvalidImageProperty(
+            "image property '%s' cannot be set here: use a custom property "
+            "name of letters, digits and '_:.-' (e.g. --property "
+            "hw_vif_model=virtio)" % key)
+
+
+def wanted_properties(hide_hypervisor, options, properties):
+    """The properties the operator asked for, validated, in table order."""
+    wanted = {HIDE_KEY: 'true' if hide_hypervisor else 'false'}
+    for key in GPU_KEYS[1:]:
+        value = options.get(key)
+        if value is not None:
+            check_value(key, value)
+            wanted[key] = value
+    for key, value in (properties or {}).items():
+        check_property(key, value)
+        wanted[key] = value
+    return wanted
+
+
+def changes(current, wanted):
+    """``{key: (old, new)}`` for every wanted value that differs."""
+    return {k: (current.get(k), v) for k, v in wanted.items()
+            if str(current.get(k)).lower() != str(v).lower()
+            or current.get(k) is None}
+
+
+def hides_hypervisor(properties):
+    value = str((properties or {}).get(HIDE_KEY, '')).strip().lower()
+    return value in ('1', 't', 'true', 'on', 'y', 'yes')
+
+
+def describe_changes(diff):
+    """``key: old -> new`` lines, unset shown as ``(unset)``."""
+    return ['%s: %s -> %s' % (k, old if old is not None else '(unset)', new)
+            for k, (old, new) in diff.items()]
