@@ -1,0 +1,232 @@
+"""``openstack gpu server create``."""
+
+import argparse
+import base64
+
+from osc_lib.cli import format_columns
+from osc_lib.cli import parseractions
+from osc_lib.command import command
+
+from osc_gpu import cloud
+from osc_gpu import faults
+from osc_gpu import gpu_request
+from osc_gpu import image_properties
+from osc_gpu import preflight
+from osc_gpu import waiting
+from osc_gpu.v1 import base
+
+_COLUMNS = ('id', 'name', 'status', 'flavor', 'image', 'host', 'gpus',
+            'gpu_devices', 'hypervisor_hidden_by')
+_QUIET_FORMATS = ('json', 'yaml', 'value', 'shell', 'csv')
+
+
+_NIC_KEYS = {'net-id': 'uuid', 'port-id': 'port'}
+# How long --delete-on-error waits for the failed server to be gone.
+_DELETE_WAIT_SECONDS = 60
+
+
+def _nics(parsed_args, gpu_cloud):
+    """nova's ``networks`` value from --nic and --network."""
+    specs = list(parsed_args.nics)
+    if specs in (['none'], ['auto']):
+        return specs[0]
+    networks = [{'uuid': gpu_cloud.find_network_id(n)}
+                for n in parsed_args.networks]
+    for spec in specs:
+        key, _, value = spec.partition('=')
+        networks.append({_NIC_KEYS[key]: value})
+    return networks or 'auto'
+
+
+def _check_nics(parsed_args):
+    specs = parsed_args.nics
+    if ('none' in specs or 'auto' in specs) and (
+            len(specs) > 1 or parsed_args.networks):
+        base.fail("--nic none/auto cannot be combined with other --nic or "
+                  "--network options")
+    for spec in specs:
+        key, sep, value = spec.partition('=')
+        if spec not in ('none', 'auto') and (
+                key not in _NIC_KEYS or not sep or not value):
+            base.fail("invalid --nic '%s': use none, auto, net-id=<uuid> or "
+                      "port-id=<uuid>" % spec)
+
+
+class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
+    """Create a server with GPUs after checking it can work
+
+    Before anything is created, checks that the flavor requests GPUs, that
+    the hypervisor will be hidden from the guest (flavor or image), that
+    the cloud's release supports it, and, where placement knows the GPUs,
+    that a host has enough of them free.
+
+    Example::
+
+        openstack gpu server create ml-1 --flavor gpu.p4 \\
+            --image ubuntu-24.04 --nic none --wait
+    """
+
+    def get_parser(self, prog_name):
+        parser = base.one_line_errors(super().get_parser(prog_name))
+        parser.add_argument('name', metavar='<server-name>',
+                            help='New server name')
+        parser.add_argument('--flavor', required=True, metavar='<flavor>',
+                            help='GPU flavor (name or ID)')
+        parser.add_argument('--image', required=True, metavar='<image>',
+                            help='Image to boot (name or ID)')
+        parser.add_argument(
+            '--nic', dest='nics', action='append', default=[],
+            metavar='<none|auto|net-id=<uuid>|port-id=<uuid>>',
+            help='Network interface (repeat for more); none boots without '
+                 'networking')
+        parser.add_argument('--network', dest='networks', action='append',
+                            default=[], metavar='<network>',
+                            help='Attach to this network (name or ID)')
+        parser.add_argument('--key-name', metavar='<key-name>',
+                            help='Keypair to inject into the server')
+        parser.add_argument('--security-group', dest='security_groups',
+                            action='append', default=[],
+                            metavar='<security-group>',
+                            help='Security group (repeat for more)')
+        parser.add_argument('--availability-zone', metavar='<zone>',
+                            help='Availability zone to boot in')
+        parser.add_argument('--property', dest='properties', default={},
+                            action=parseractions.KeyValueAction,
+                            metavar='<key=value>',
+                            help='Server metadata (repeat for more)')
+        parser.add_argument('--user-data', metavar='<file>',
+                            type=_read_user_data,
+                            help='User data file for the metadata service')
+        parser.add_argument(
+            '--prepare-image', action='store_true',
+            help="Run 'gpu image prepare' on the image first if it does not "
+                 'hide the hypervisor')
+        parser.add_argument(
+            '--visible-hypervisor', action='store_true',
+            help='Boot even if the guest will see the hypervisor (GPUs '
+                 'whose drivers do not mind, e.g. most AMD ones)')
+        parser.add_argument('--dry-run', action='store_true',
+                            help='Run the checks only; create nothing')
+        parser.add_argument('--wait', action='store_true',
+                            help='Wait until the server is ACTIVE')
+        parser.add_argument('--wait-timeout', type=float, default=600,
+                            metavar='<seconds>',
+                            help='Give up waiting after this long '
+                                 '(default 600)')
+        parser.add_argument(
+            '--delete-on-error', action='store_true',
+            help='With --wait: delete the server if it ends in ERROR')
+        return parser
+
+    def take_action(self, parsed_args):
+        _check_nics(parsed_args)
+        gpu_cloud = self.gpu_cloud()
+        flavor = gpu_cloud.find_flavor(parsed_args.flavor)
+        image = gpu_cloud.find_image(parsed_args.image)
+        checks = self._preflight(gpu_cloud, flavor, image, parsed_args)
+        if parsed_args.dry_run:
+            return _COLUMNS, (None, parsed_args.name, 'not created (dry run)',
+                              flavor.name, image.name, None,
+                              _gpus(checks), format_columns.ListColumn([]),
+                              checks.hidden_by)
+        if checks.needs_image_prepare:
+            gpu_cloud.set_image_properties(
+                image, {image_properties.HIDE_KEY: 'true'})
+        attrs = self._server_attrs(parsed_args, gpu_cloud, flavor, image)
+        try:
+            server = gpu_cloud.create_server(**attrs)
+        except cloud.CloudError as exc:
+            # e.g. HTTP 400 "PCI alias NOPE is not defined": say what to fix.
+            base.fail(faults.explain(str(exc), checks.requests))
+        if parsed_args.wait:
+            server = self._wait(gpu_cloud, server, checks, parsed_args)
+        devices = (gpu_cloud.allocated_gpu_devices(server.id)
+                   if server.status == 'ACTIVE' else [])
+        return _COLUMNS, (server.id, server.name, server.status, flavor.name,
+                          image.name, server.compute_host, _gpus(checks),
+                          format_columns.ListColumn(devices),
+                          checks.hidden_by)
+
+    def _preflight(self, gpu_cloud, flavor, image, parsed_args):
+        try:
+            checks = preflight.Preflight(preflight.gpu_requests_of(
+                flavor.name, flavor.extra_specs))
+            image_props = gpu_cloud.image_properties(
+                image, (image_properties.HIDE_KEY,))
+            preflight.check_hiding(
+                checks, flavor, image.name, image_props, gpu_cloud.release(),
+                parsed_args.prepare_image, parsed_args.visible_hypervisor)
+            preflight.check_capacity(checks, flavor.name,
+                                     gpu_cloud.alias_map(),
+                                     gpu_cloud.free_gpus_by_class_and_host())
+        except preflight.PreflightError as exc:
+            base.fail(str(exc))
+        for note in checks.notes:
+            self.app.stderr.write('note: %s\n' % note)
+        return checks
+
+    @staticmethod
+    def _server_attrs(parsed_args, gpu_cloud, flavor, image):
+        attrs = {'name': parsed_args.name, 'flavor_id': flavor.id,
+                 'image_id': image.id,
+                 'networks': _nics(parsed_args, gpu_cloud)}
+        optional = {'key_name': parsed_args.key_name,
+                    'availability_zone': parsed_args.availability_zone,
+                    'metadata': parsed_args.properties,
+                    'user_data': parsed_args.user_data,
+                    'security_groups': [{'name': g} for g in
+                                        parsed_args.security_groups]}
+        attrs.update({k: v for k, v in optional.items() if v})
+        return attrs
+
+    def _wait(self, gpu_cloud, server, checks, parsed_args):
+        show = (parsed_args.formatter not in _QUIET_FORMATS
+                and self.app.stderr.isatty())
+        try:
+            server = waiting.wait_for_status(
+                lambda: gpu_cloud.get_server(server.id), ('ACTIVE',),
+                ('ERROR',), parsed_args.wait_timeout,
+                on_poll=self._show_progress if show else None)
+        except waiting.WaitTimeout as exc:
+            base.fail("server '%s' not ACTIVE: %s (see 'openstack server show "
+                      "%s')" % (server.name, exc, server.id))
+        finally:
+            if show:
+                self.app.stderr.write('\n')
+        if server.status == 'ERROR':
+            self._report_error(gpu_cloud, server, checks, parsed_args)
+        return server
+
+    def _show_progress(self, server, elapsed):
+        task = getattr(server, 'task_state', None)
+        self.app.stderr.write('\r%s %s%s %5.1fs ' % (
+            server.name, server.status, ' (%s)' % task if task else '',
+            elapsed))
+        self.app.stderr.flush()
+
+    @staticmethod
+    def _report_error(gpu_cloud, server, checks, parsed_args):
+        fault = (server.fault or {}).get('message')
+        line = "server '%s' went to ERROR: %s" % (
+            server.name, faults.explain(fault, checks.requests))
+        if parsed_args.delete_on_error:
+            gpu_cloud.delete_server(server)
+            waiting.wait_until(lambda: gpu_cloud.server_gone(server),
+                               _DELETE_WAIT_SECONDS)
+            line += '; the server was deleted (--delete-on-error)'
+        else:
+            line += "; delete it with 'openstack server delete %s'" % server.id
+        base.fail(line)
+
+
+def _gpus(checks):
+    return gpu_request.render_alias_spec(checks.requests)
+
+
+def _read_user_data(path):
+    try:
+        with open(path, 'rb') as f:
+            return base64.b64encode(f.read()).decode('ascii')
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(
+            "cannot read user data file '%s': %s" % (path, exc.strerror))

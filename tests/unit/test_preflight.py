@@ -1,0 +1,133 @@
+import types
+
+import pytest
+
+from osc_gpu import aliases
+from osc_gpu import gpu_request as gr
+from osc_gpu import preflight as pf
+from osc_gpu import releases
+
+HIBISCUS = releases.RELEASES_BY_NAME['Hibiscus']
+P4 = 'CUSTOM_PCI_10DE_1BB3'
+T4 = 'CUSTOM_PCI_10DE_1EB8'
+
+
+def flavor(specs, name='gpu.p4'):
+    return types.SimpleNamespace(name=name, extra_specs=specs)
+
+
+def checks_for(spec):
+    return pf.Preflight(gr.parse_gpu_requests(spec))
+
+
+def test_flavor_without_gpus_is_refused_with_the_fix():
+    with pytest.raises(pf.PreflightError, match="flavor 'm1' requests no GPU"
+                       ".*openstack gpu flavor create"):
+        pf.gpu_requests_of('m1', {'hw:cpu_policy': 'dedicated'})
+
+
+def test_hand_broken_alias_spec_is_named():
+    with pytest.raises(pf.PreflightError, match="'P4:abc'"):
+        pf.gpu_requests_of('bad', {'pci_passthrough:alias': 'P4:abc'})
+
+
+@pytest.mark.parametrize('specs, image, release, source', [
+    ({'hw:hide_hypervisor_id': 'true'}, {}, 'Hibiscus',
+     'flavor hw:hide_hypervisor_id'),
+    ({'hide_hypervisor_id': 'yes'}, {}, 'Rocky', 'flavor hide_hypervisor_id'),
+    ({}, {'img_hide_hypervisor_id': 'true'}, 'Pike',
+     'image img_hide_hypervisor_id'),
+    ({'hw:hide_hypervisor_id': 'true'}, {'img_hide_hypervisor_id': 'true'},
+     'Queens', 'image img_hide_hypervisor_id'),
+])
+def test_hiding_source_per_release(specs, image, release, source):
+    found, _ = pf.hiding_source(specs, image,
+                                releases.RELEASES_BY_NAME[release])
+    assert found == source
+
+
+def test_unprepared_image_is_refused_with_the_exact_fix():
+    with pytest.raises(pf.PreflightError) as err:
+        pf.check_hiding(checks_for('P4:1'), flavor({}), 'ubuntu-24.04', {},
+                        HIBISCUS, prepare_image=False, visible_ok=False)
+    assert str(err.value).startswith(
+        "image 'ubuntu-24.04' does not hide the hypervisor: run 'openstack "
+        "gpu image prepare ubuntu-24.04' or pass --prepare-image")
+
+
+def test_prepare_image_fixes_it_in_the_same_step():
+    checks = checks_for('P4:1')
+    pf.check_hiding(checks, flavor({}), 'img', {}, HIBISCUS, True, False)
+    assert checks.needs_image_prepare
+    assert checks.hidden_by == 'image img_hide_hypervisor_id'
+
+
+def test_flavor_key_ignored_on_queens_is_explained():
+    queens = releases.RELEASES_BY_NAME['Queens']
+    with pytest.raises(pf.PreflightError,
+                       match=r'is flavor hide_hypervisor_id \(honoured from '
+                             r'Rocky on\) ignored on Queens'):
+        pf.check_hiding(checks_for('P4:1'),
+                        flavor({'hide_hypervisor_id': 'true'}), 'img', {},
+                        queens, False, False)
+
+
+def test_before_pike_the_xml_workaround_is_printed():
+    ocata = releases.RELEASES_BY_NAME['Ocata']
+    with pytest.raises(pf.PreflightError,
+                       match=r"<kvm><hidden state='on'/></kvm>"):
+        pf.check_hiding(checks_for('P4:1'), flavor({}), 'img',
+                        {'img_hide_hypervisor_id': 'true'}, ocata, True, False)
+
+
+def test_visible_hypervisor_skips_the_rule():
+    pf.check_hiding(checks_for('MI100:1'), flavor({}), 'img', {}, HIBISCUS,
+                    False, True)
+
+
+def test_capacity_enough_on_one_host():
+    checks = checks_for('P4:2')
+    pf.check_capacity(checks, 'gpu.p4', aliases.AliasMap(),
+                      {P4: {'gpu-node-1': 2, 'gpu-node-2': 0}})
+    assert checks.notes == []
+
+
+def test_over_ask_lists_free_counts_per_host():
+    with pytest.raises(pf.PreflightError) as err:
+        pf.check_capacity(checks_for('P4:3'), 'gpu.p4x3', aliases.AliasMap(),
+                          {P4: {'gpu-node-1': 2, 'gpu-node-3': 1}})
+    assert str(err.value) == (
+        "not enough free GPUs for flavor 'gpu.p4x3' (P4:3) on any one host: "
+        "free P4 per host: gpu-node-1 2, gpu-node-3 1 (wait for GPUs to be "
+        "released, or ask for fewer)")
+
+
+def test_two_aliases_must_fit_on_the_same_host():
+    free = {P4: {'a': 1, 'b': 0}, T4: {'a': 0, 'b': 1}}
+    with pytest.raises(pf.PreflightError, match='free P4 per host: a 1, b 0;'
+                       ' free T4 per host: a 0, b 1'):
+        pf.check_capacity(checks_for('P4:1,T4:1'), 'f', aliases.AliasMap(),
+                          free)
+    free[T4]['a'] = 1
+    pf.check_capacity(checks_for('P4:1,T4:1'), 'f', aliases.AliasMap(), free)
+
+
+def test_unknown_alias_with_declared_map_fails_before_boot():
+    amap = aliases.AliasMap.from_cloud_config(
+        {'gpu_aliases': {'P4': '10de:1bb3', 'T4': '10de:1eb8'}})
+    with pytest.raises(pf.PreflightError,
+                       match=r"GPU alias 'NOPE' of flavor 'f' is not one of "
+                             r"this cloud's aliases \(P4, T4"):
+        pf.check_capacity(checks_for('NOPE:1'), 'f', amap, {P4: {'a': 1}})
+
+
+def test_unknown_alias_without_map_is_a_note():
+    checks = checks_for('NOPE:1')
+    pf.check_capacity(checks, 'f', aliases.AliasMap(), {P4: {'a': 1}})
+    assert 'not checked' in checks.notes[0]
+
+
+def test_no_pci_in_placement_is_a_note():
+    checks = checks_for('P4:1')
+    pf.check_capacity(checks, 'f', aliases.AliasMap(), None)
+    assert 'report_in_placement' in checks.notes[0]
