@@ -1,0 +1,350 @@
+"""nova's ``[pci] alias`` and ``[pci] device_spec`` rules, as data.
+
+Pure module (no I/O) shared by every command that reads or writes these
+options. One table per option (``ALIAS_FIELDS``, ``DEVICE_SPEC_FIELDS``)
+drives validation, error text and docs, following nova 34 (2026.2):
+``_ALIAS_SCHEMA`` in nova/pci/request.py and nova/pci/devspec.py.
+
+Validators return ``ConfigIssue`` objects: ``problem`` means nova refuses
+the value (or it can never match), ``warning`` means nova takes it but the
+result is probably not what the operator wants.
+"""
+
+import dataclasses
+import json
+import re
+
+PROBLEM = 'problem'
+WARNING = 'warning'
+
+DEVICE_TYPES = ('type-PCI', 'type-PF', 'type-VF')
+NUMA_POLICIES = ('required', 'legacy', 'preferred', 'socket')
+DEFAULT_NUMA_POLICY = 'legacy'
+ALIAS_NAME_MAX = 256
+# oslo_utils.strutils.bool_from_string(strict=True)
+BOOL_STRINGS = ('1', 't', 'true', 'on', 'y', 'yes',
+                '0', 'f', 'false', 'off', 'n', 'no')
+# nova/pci/devspec.py MAX_DOMAIN, MAX_BUS, MAX_SLOT, MAX_FUNC
+ADDRESS_MAX = {'domain': 0xFFFF, 'bus': 0xFF, 'slot': 0x1F, 'function': 0x7}
+
+_HEX4 = re.compile(r'^[0-9a-fA-F]{4}$')
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One key of an alias or device_spec JSON object."""
+
+    kind: str           # 'name', 'hex-id', 'choice', 'string', 'bool', 'address'
+    example: str = ''
+    choices: tuple = ()
+    since: str = ''     # first nova release that reads the key
+    help: str = ''
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigIssue:
+    severity: str
+    message: str
+
+
+ALIAS_FIELDS = {
+    'name': Field('name', 'P4', help='name flavors use in pci_passthrough:alias'),
+    'vendor_id': Field('hex-id', '10de'),
+    'product_id': Field('hex-id', '1bb3'),
+    'device_type': Field('choice', 'type-PCI', DEVICE_TYPES,
+                         help='type-PF for SR-IOV capable GPUs'),
+    'numa_policy': Field('choice', 'preferred', NUMA_POLICIES, 'Queens',
+                         help='socket needs Wallaby'),
+    'capability_type': Field('choice', 'pci', ('pci',)),
+    'resource_class': Field('string', 'CUSTOM_A16_16A', since='2023.1'),
+    'traits': Field('string', 'CUSTOM_GPU', since='2023.1'),
+    'live_migratable': Field('bool', 'yes', since='2025.1'),
+}
+
+DEVICE_SPEC_FIELDS = {
+    'vendor_id': Field('hex-id', '10de'),
+    'product_id': Field('hex-id', '1bb3'),
+    'address': Field('address', '0000:81:00.0'),
+    'devname': Field('string', 'eth0', help='network devices only'),
+    'physical_network': Field('string', 'physnet1'),
+    'trusted': Field('bool', 'true'),
+    'remote_managed': Field('bool', 'true', since='Yoga'),
+    'managed': Field('bool', 'yes', since='2025.1'),
+    'live_migratable': Field('bool', 'yes', since='2025.1'),
+    'resource_class': Field('string', 'CUSTOM_A16_16A', since='Zed'),
+    'traits': Field('string', 'CUSTOM_GPU', since='Zed'),
+    'one_time_use': Field('bool', 'true', since='2025.2'),
+}
+
+# Old option -> option to use instead, as (section, name).
+LEGACY_OPTIONS = {
+    ('pci', 'passthrough_whitelist'): ('pci', 'device_spec'),
+    ('DEFAULT', 'pci_passthrough_whitelist'): ('pci', 'device_spec'),
+    ('DEFAULT', 'pci_alias'): ('pci', 'alias'),
+}
+
+
+def is_hex_id(value):
+    """Tell whether value is a vendor/product id as nova wants it."""
+    return isinstance(value, str) and bool(_HEX4.match(value))
+
+
+def hex_id_rule(key, example):
+    return f'{key} must be 4 hex digits without 0x, e.g. "{example}"'
+
+
+def _check_field(key, field, value, in_device_spec=False):
+    """Return the rule the value breaks, or None when it is valid.
+
+    device_spec also takes "*" for ids and JSON booleans for its tags.
+    """
+    if field.kind == 'bool':
+        if isinstance(value, bool) and in_device_spec:
+            return None
+        if not isinstance(value, str) or value.lower() not in BOOL_STRINGS:
+            return f'{key} must be a string "yes" or "no"'
+        return None
+    if field.kind == 'address':
+        return address_rule(value)
+    if not isinstance(value, str):
+        return f'{key} must be a JSON string, e.g. "{field.example}"'
+    if field.kind == 'name':
+        if not 1 <= len(value) <= ALIAS_NAME_MAX:
+            return f'{key} must be 1 to {ALIAS_NAME_MAX} characters'
+    elif field.kind == 'hex-id':
+        if not (_HEX4.match(value) or (in_device_spec and value == '*')):
+            return hex_id_rule(key, field.example)
+    elif field.kind == 'choice' and value not in field.choices:
+        return f'{key} must be one of {", ".join(field.choices)}'
+    return None
+
+
+def validate_alias_name(name):
+    """Return why an alias name cannot be used in a flavor, or None."""
+    rule = _check_field('name', ALIAS_FIELDS['name'], name)
+    if rule:
+        return rule
+    if re.search(r'[:,\s]', name):
+        # pci_passthrough:alias=<name>:<count>[,...] splits on ',' and ':'
+        # and gpu flavor create refuses spaces.
+        return 'name must not contain ":", "," or spaces'
+    return None
+
+
+def validate_alias(spec, pci_in_placement=False):
+    """Check one ``alias`` JSON value against nova's alias schema."""
+    if not isinstance(spec, dict):
+        return [ConfigIssue(PROBLEM, 'alias must be one JSON object per '
+                            'line; repeat "alias =" for more aliases')]
+    issues = []
+    for key, value in spec.items():
+        field = ALIAS_FIELDS.get(key)
+        if field is None:
+            issues.append(ConfigIssue(PROBLEM, (
+                f'unknown key "{key}" (nova rejects it); valid keys: '
+                f'{", ".join(ALIAS_FIELDS)}')))
+            continue
+        rule = _check_field(key, field, value)
+        if rule:
+            issues.append(ConfigIssue(PROBLEM, f'{key} {value!r}: {rule}'))
+    if 'name' not in spec:
+        issues.append(ConfigIssue(PROBLEM, 'name is required, e.g. '
+                                  '"name": "P4"'))
+    elif isinstance(spec['name'], str) and validate_alias_name(spec['name']):
+        issues.append(ConfigIssue(WARNING, (
+            f'name {spec["name"]!r} cannot be used in a flavor: '
+            f'{validate_alias_name(spec["name"])}')))
+    has_ids = 'vendor_id' in spec and 'product_id' in spec
+    if not has_ids and not (pci_in_placement and 'resource_class' in spec):
+        also = (' (or resource_class, with pci_in_placement)'
+                if pci_in_placement else '')
+        issues.append(ConfigIssue(PROBLEM, (
+            f'vendor_id and product_id are both required{also}, e.g. '
+            '"vendor_id": "10de", "product_id": "1bb3"')))
+    if ('resource_class' in spec or 'traits' in spec) and not pci_in_placement:
+        issues.append(ConfigIssue(WARNING, (
+            'resource_class and traits are ignored unless '
+            '[filter_scheduler] pci_in_placement = true')))
+    return issues
+
+
+def check_alias_group(name, specs, pci_in_placement=False):
+    """Check the aliases sharing one name (nova ORs them)."""
+    issues = []
+    policies = {s.get('numa_policy', DEFAULT_NUMA_POLICY) for s in specs}
+    if len(policies) > 1:
+        issues.append(ConfigIssue(PROBLEM, (
+            f'aliases named {name!r} disagree on numa_policy '
+            f'({", ".join(sorted(policies))}): nova refuses mismatched '
+            'aliases, give them all the same numa_policy')))
+    types = {s.get('device_type') or 'unset' for s in specs}
+    if len(types) > 1:
+        issues.append(ConfigIssue(PROBLEM, (
+            f'aliases named {name!r} disagree on device_type '
+            f'({", ".join(sorted(types))}): nova refuses mismatched '
+            'aliases, give them all the same device_type')))
+    if pci_in_placement and len(specs) > 1:
+        issues.append(ConfigIssue(PROBLEM, (
+            f'{len(specs)} aliases are named {name!r}: with pci_in_placement '
+            'an alias name may have only one line, rename the others')))
+    return issues
+
+
+def address_rule(address):
+    """Return why a device_spec ``address`` is invalid, or None."""
+    if isinstance(address, dict):
+        for key, pattern in address.items():
+            if key not in ADDRESS_MAX:
+                return (f'address key "{key}" is unknown; use '
+                        f'{", ".join(ADDRESS_MAX)}')
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError):
+                return f'address {key} {pattern!r} is not a regular expression'
+        return None
+    if not isinstance(address, str):
+        return 'address must be a string like "0000:81:00.0" or a dict'
+    dbs, _, function = address.partition('.')
+    fields = dbs.split(':')
+    if len(fields) > 3:
+        return f'address {address!r} has too many ":" fields'
+    fields = [''] * (3 - len(fields)) + fields
+    for key, value in zip(('domain', 'bus', 'slot', 'function'),
+                          fields + [function]):
+        value = value.strip()
+        if value in ('', '*'):
+            continue
+        try:
+            number = int(value, 16)
+        except ValueError:
+            return f'address {key} {value!r} is not hex'
+        if number > ADDRESS_MAX[key]:
+            return (f'address {key} {value!r} is above the maximum '
+                    f'{ADDRESS_MAX[key]:x}')
+    return None
+
+
+def device_spec_entries(value):
+    """Return the device_spec JSON value as a list of objects."""
+    return value if isinstance(value, list) else [value]
+
+
+def validate_device_spec(value):
+    """Check one ``device_spec`` JSON value (an object or a list)."""
+    if not isinstance(value, (dict, list)) or (
+            isinstance(value, list)
+            and not all(isinstance(v, dict) for v in value)):
+        return [ConfigIssue(PROBLEM, 'device_spec must be a JSON object or '
+                            'a list of objects, e.g. {"vendor_id": "10de", '
+                            '"product_id": "1bb3"}')]
+    issues = []
+    for spec in device_spec_entries(value):
+        issues.extend(_validate_one_device_spec(spec))
+    return issues
+
+
+def _validate_one_device_spec(spec):
+    issues = []
+    for key, value in spec.items():
+        field = DEVICE_SPEC_FIELDS.get(key)
+        if field is None:
+            issues.append(ConfigIssue(WARNING, (
+                f'unknown key "{key}": nova keeps it as a free-form tag; '
+                f'known keys: {", ".join(DEVICE_SPEC_FIELDS)}')))
+            continue
+        rule = _check_field(key, field, value, in_device_spec=True)
+        if rule:
+            issues.append(ConfigIssue(PROBLEM, f'{key} {value!r}: {rule}'))
+    if 'devname' in spec and 'address' in spec:
+        issues.append(ConfigIssue(PROBLEM, 'devname and address are mutually '
+                                  'exclusive: keep only address for GPUs'))
+    if not set(spec) & {'vendor_id', 'product_id', 'address', 'devname'}:
+        issues.append(ConfigIssue(WARNING, (
+            'matches every PCI device of the host: add vendor_id and '
+            'product_id, e.g. {"vendor_id": "10de", "product_id": "1bb3"}')))
+    return issues
+
+
+def _address_field_matches(pattern, value, is_regex):
+    if is_regex:
+        return re.fullmatch(pattern, value) is not None
+    pattern = pattern.strip()
+    return pattern in ('', '*') or int(pattern, 16) == int(value, 16)
+
+
+def address_matches(address, pci_address):
+    """Tell whether a (valid) device_spec address matches a PCI address."""
+    domain, bus, slot_function = pci_address.split(':')
+    slot, function = slot_function.split('.')
+    actual = {'domain': domain, 'bus': bus, 'slot': slot,
+              'function': function}
+    if isinstance(address, dict):
+        return all(_address_field_matches(p, actual[k], True)
+                   for k, p in address.items())
+    dbs, _, function_pattern = address.partition('.')
+    fields = dbs.split(':')
+    fields = [''] * (3 - len(fields)) + fields + [function_pattern]
+    return all(_address_field_matches(p, actual[k], False)
+               for k, p in zip(('domain', 'bus', 'slot', 'function'), fields))
+
+
+def device_spec_matches(spec, vendor_id, product_id, pci_address):
+    """Tell whether one (valid) device_spec object selects a device."""
+    for key, actual in (('vendor_id', vendor_id), ('product_id', product_id)):
+        wanted = spec.get(key, '*')
+        if wanted != '*' and wanted.lower() != actual:
+            return False
+    if 'devname' in spec:
+        return False  # network interfaces only; a GPU has no netdev
+    if 'address' in spec:
+        return address_matches(spec['address'], pci_address)
+    return True
+
+
+def normalize_resource_class(name):
+    """Turn a resource_class tag into the placement class nova uses."""
+    name = re.sub(r'[^A-Z0-9_]+', '_', name.upper())
+    return name if name.startswith('CUSTOM_') else f'CUSTOM_{name}'
+
+
+def default_resource_class(vendor_id, product_id):
+    return f'CUSTOM_PCI_{vendor_id}_{product_id}'.upper()
+
+
+def alias_matches(spec, vendor_id, product_id, device_type,
+                  resource_class=None):
+    """Tell whether a (valid) alias can request a device."""
+    for key, actual in (('vendor_id', vendor_id), ('product_id', product_id)):
+        if key in spec and spec[key].lower() != actual:
+            return False
+    if 'resource_class' in spec and resource_class is not None and (
+            normalize_resource_class(spec['resource_class'])
+            != resource_class):
+        return False
+    # Without device_type nova drops PF pools ("unrequested PFs"), so such
+    # an alias never gets a type-PF device.
+    return spec.get('device_type', device_type) == device_type and not (
+        'device_type' not in spec and device_type == 'type-PF')
+
+
+def alias_spec(name, vendor_id, product_id, device_type=None,
+               numa_policy=None):
+    """Build an alias JSON object with keys in the usual order."""
+    spec = {'name': name, 'vendor_id': vendor_id, 'product_id': product_id}
+    if device_type:
+        spec['device_type'] = device_type
+    if numa_policy:
+        spec['numa_policy'] = numa_policy
+    return spec
+
+
+def device_spec(vendor_id, product_id, address=None):
+    spec = {'vendor_id': vendor_id, 'product_id': product_id}
+    if address:
+        spec['address'] = address
+    return spec
+
+
+def option_line(option, value):
+    """Render ``alias = {...}`` / ``device_spec = {...}`` for nova.conf."""
+    return f'{option} = {json.dumps(value)}'
