@@ -1,0 +1,1 @@
+"""Compute-node side of osc-gpu: read the host, check it, generate config."""

@@ -1,0 +1,272 @@
+"""Fake compute hosts: a compact description -> a /sys + /proc tree.
+
+The trees under tests/fixtures/hosts/ are built from ``HOSTS`` below and
+committed, so operators can try the commands on them
+(``openstack gpu host check --root tests/fixtures/hosts/p4-nvidia``).
+After changing a description, rebuild them with:
+
+    .venv/bin/python -m tests.unit.host.fakehost tests/fixtures/hosts
+
+Tests also build variants into a temporary directory with
+``build(dataclasses.replace(HOSTS[name], ...), tmp_path)``. The layout is
+the one Linux has: devices/<address> with one file per attribute, driver
+and iommu_group symlinks, drivers/<name>/<address> and
+iommu_groups/<N>/devices/<address> back links.
+"""
+
+import dataclasses
+import os
+import shutil
+import sys
+
+
+FIXTURES = os.path.normpath(os.path.join(
+    os.path.dirname(__file__), '..', '..', 'fixtures', 'hosts'))
+
+
+def fixture_root(name):
+    """Path of a committed fixture host, e.g. fixture_root('p4-nvidia')."""
+    return os.path.join(FIXTURES, name)
+
+
+@dataclasses.dataclass(frozen=True)
+class Dev:
+    address: str
+    ids: str                    # vendor:product
+    pci_class: int              # 24-bit class, e.g. 0x030200
+    subsystem: str = ''
+    driver: str | None = None
+    group: int | None = None
+    numa: int = -1
+    sriov_totalvfs: int | None = None
+    boot_vga: bool = False
+    revision: str = '0xa1'
+
+
+@dataclasses.dataclass(frozen=True)
+class Host:
+    devices: tuple
+    cpu: str = 'intel'          # 'intel', 'amd' or '' (no vendor_id line)
+    cmdline: str = 'ro intel_iommu=on iommu=pt'
+    kernel: str = '5.15.0-91-generic'
+    iommu_units: tuple = ('dmar0', 'dmar1')
+    vfio: str | None = 'module'  # 'loaded', 'module', 'builtin' or None
+    iommu: bool = True          # False: no groups at all
+
+    def replace_device(self, address, **changes):
+        return dataclasses.replace(self, devices=tuple(
+            dataclasses.replace(d, **changes) if d.address == address else d
+            for d in self.devices))
+
+    def add(self, *devices):
+        return dataclasses.replace(self, devices=self.devices + devices)
+
+
+def _p4(address, driver, group):
+    return Dev(address, '10de:1bb3', 0x030200, '10de:11d8', driver, group, 1)
+
+
+INTEL_PLATFORM = (
+    Dev('0000:00:00.0', '8086:2020', 0x060000, '8086:0000', None, 0, 0,
+        revision='0x07'),
+    Dev('0000:01:00.0', '1a03:1150', 0x060400, '', None, 17, 0,
+        revision='0x04'),
+    Dev('0000:02:00.0', '1a03:2000', 0x030000, '15d9:1b95', 'ast', 17, 0,
+        boot_vga=True, revision='0x41'),
+    Dev('0000:18:00.0', '8086:1521', 0x020000, '15d9:1521', 'igb', 20, 0,
+        revision='0x01'),
+    Dev('0000:80:02.0', '8086:2030', 0x060400, '8086:0000', 'pcieport', 38,
+        1, revision='0x07'),
+    Dev('0000:80:03.0', '8086:2031', 0x060400, '8086:0000', 'pcieport', 39,
+        1, revision='0x07'),
+)
+
+AMD_PLATFORM = (
+    Dev('0000:00:00.0', '1022:1480', 0x060000, '1022:1480', None, 0, 0,
+        revision='0x00'),
+    Dev('0000:62:00.0', '1a03:1150', 0x060400, '', None, 30, 0,
+        revision='0x06'),
+    Dev('0000:63:00.0', '1a03:2000', 0x030000, '1a03:2000', 'ast', 30, 0,
+        boot_vga=True, revision='0x52'),
+    Dev('0000:c0:01.1', '1022:1483', 0x060400, '1022:1453', 'pcieport', 51,
+        0, revision='0x00'),
+)
+
+P4_CMDLINE = ('BOOT_IMAGE=/boot/vmlinuz-5.15.0-91-generic '
+              'root=UUID=6a1f0c2e-3b1d-4c5e-9f7a-2d8e1b4c6a90 ro '
+              'intel_iommu=on iommu=pt console=tty0 console=ttyS0,115200n8')
+
+HOSTS = {
+    'p4-nvidia': Host(
+        INTEL_PLATFORM + (_p4('0000:81:00.0', 'nvidia', 40),
+                          _p4('0000:81:01.0', 'nvidia', 41)),
+        cmdline=P4_CMDLINE),
+    'p4-vfio': Host(
+        INTEL_PLATFORM + (_p4('0000:81:00.0', 'vfio-pci', 40),
+                          _p4('0000:81:01.0', 'nvidia', 41)),
+        cmdline=P4_CMDLINE, vfio='loaded'),
+    'iommu-off': Host(
+        INTEL_PLATFORM + (_p4('0000:81:00.0', 'nouveau', None),),
+        cmdline='BOOT_IMAGE=/boot/vmlinuz-5.15.0-91-generic ro quiet',
+        iommu_units=(), iommu=False),
+    'gpu-with-audio': Host(
+        INTEL_PLATFORM + (
+            Dev('0000:3b:00.0', '10de:2230', 0x030000, '10de:1459',
+                'vfio-pci', 45, 0),
+            Dev('0000:3b:00.1', '10de:1aef', 0x040300, '10de:1459',
+                'snd_hda_intel', 45, 0)),
+        cmdline='ro intel_iommu=on iommu=pt vfio-pci.ids=10de:2230',
+        vfio='loaded'),
+    'amd-host': Host(
+        AMD_PLATFORM + (Dev('0000:c1:00.0', '1002:740f', 0x038000,
+                            '1002:0c34', 'vfio-pci', 52, 0,
+                            revision='0x02'),),
+        cpu='amd', cmdline='ro iommu=pt', kernel='6.8.0-45-generic',
+        iommu_units=('ivhd0', 'ivhd1'), vfio='loaded'),
+    'no-gpu': Host(INTEL_PLATFORM),
+    'm60-t4': Host(
+        INTEL_PLATFORM + (
+            Dev('0000:81:00.0', '10de:13f2', 0x030000, '10de:115e',
+                'vfio-pci', 40, 1),
+            Dev('0000:81:01.0', '10de:1eb8', 0x030200, '10de:12a2',
+                'vfio-pci', 41, 1)),
+        cmdline=('ro intel_iommu=on iommu=pt '
+                 'vfio-pci.ids=10de:13f2,10de:1eb8'),
+        vfio='loaded'),
+}
+
+CPUINFO = {
+    'intel': ('processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n'
+              'model\t\t: 85\nmodel name\t: Intel(R) Xeon(R) Gold 6230 CPU '
+              '@ 2.10GHz\nflags\t\t: fpu vme de pse tsc msr pae mce vmx\n'),
+    'amd': ('processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n'
+            'model\t\t: 1\nmodel name\t: AMD EPYC 7543 32-Core Processor\n'
+            'flags\t\t: fpu vme de pse tsc msr pae mce svm\n'),
+    '': 'processor\t: 0\nmodel name\t: unknown\n',
+}
+
+VFIO_DEP = ('kernel/drivers/vfio/pci/vfio-pci.ko: '
+            'kernel/drivers/vfio/pci/vfio-pci-core.ko '
+            'kernel/drivers/vfio/vfio.ko\n')
+OTHER_DEP = ('kernel/drivers/net/ethernet/intel/igb/igb.ko: '
+             'kernel/drivers/dca/dca.ko\n'
+             'kernel/sound/pci/hda/snd-hda-intel.ko: '
+             'kernel/sound/pci/hda/snd-hda-codec.ko\n')
+
+
+def _write(root, relative, text):
+    path = os.path.join(root, relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(text)
+
+
+def _link(root, relative, target):
+    path = os.path.join(root, relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.symlink(target, path)
+
+
+def _keep(root, relative):
+    """Git keeps no empty directory: leave a .keep the readers skip."""
+    _write(root, os.path.join(relative, '.keep'), '')
+
+
+def _modalias(dev):
+    vendor, product = dev.ids.upper().split(':')
+    sub_vendor, _, sub_product = (dev.subsystem or '0000:0000').upper() \
+        .partition(':')
+    base, sub, prog = (dev.pci_class >> 16, (dev.pci_class >> 8) & 0xff,
+                       dev.pci_class & 0xff)
+    return (f'pci:v0000{vendor}d0000{product}sv0000{sub_vendor}'
+            f'sd0000{sub_product}bc{base:02X}sc{sub:02X}i{prog:02X}')
+
+
+def _build_device(root, dev, host):
+    base = f'sys/bus/pci/devices/{dev.address}'
+    vendor, product = dev.ids.split(':')
+    sub_vendor, _, sub_product = (dev.subsystem or '0000:0000').partition(':')
+    for name, value in (('vendor', f'0x{vendor}'), ('device', f'0x{product}'),
+                        ('class', f'0x{dev.pci_class:06x}'),
+                        ('subsystem_vendor', f'0x{sub_vendor}'),
+                        ('subsystem_device', f'0x{sub_product}'),
+                        ('revision', dev.revision),
+                        ('numa_node', str(dev.numa)),
+                        ('modalias', _modalias(dev))):
+        _write(root, f'{base}/{name}', value + '\n')
+    if dev.pci_class >> 8 == 0x0300:
+        _write(root, f'{base}/boot_vga', '1\n' if dev.boot_vga else '0\n')
+    if dev.sriov_totalvfs is not None:
+        _write(root, f'{base}/sriov_totalvfs', f'{dev.sriov_totalvfs}\n')
+        _write(root, f'{base}/sriov_numvfs', '0\n')
+    if dev.driver:
+        _link(root, f'{base}/driver', f'../../../../bus/pci/drivers/'
+                                      f'{dev.driver}')
+        _link(root, f'sys/bus/pci/drivers/{dev.driver}/{dev.address}',
+              f'../../devices/{dev.address}')
+    if dev.group is not None and host.iommu:
+        group = f'sys/kernel/iommu_groups/{dev.group}'
+        _link(root, f'{base}/iommu_group',
+              f'../../../../kernel/iommu_groups/{dev.group}')
+        _link(root, f'{group}/devices/{dev.address}',
+              f'../../../../bus/pci/devices/{dev.address}')
+        pt = 'iommu=pt' in host.cmdline.split()
+        _write(root, f'{group}/type', 'identity\n' if pt else 'DMA-FQ\n')
+
+
+def _build_modules(root, host):
+    modules = f'lib/modules/{host.kernel}'
+    _write(root, f'{modules}/modules.dep',
+           (VFIO_DEP if host.vfio in ('module', 'loaded') else '')
+           + OTHER_DEP)
+    _write(root, f'{modules}/modules.builtin',
+           'kernel/drivers/pci/pcie/portdrv.ko\n'
+           + ('kernel/drivers/vfio/pci/vfio-pci.ko\n'
+              if host.vfio == 'builtin' else ''))
+    drivers = {d.driver for d in host.devices if d.driver}
+    if host.vfio in ('loaded', 'builtin'):
+        drivers.add('vfio-pci')
+    for driver in sorted(drivers - {'pcieport'}):
+        module = driver.replace('-', '_')
+        _write(root, f'sys/module/{module}/initstate', 'live\n')
+        _link(root, f'sys/bus/pci/drivers/{driver}/module',
+              f'../../../../module/{module}')
+
+
+def _build_iommu_units(root, host):
+    if not host.iommu_units:
+        _keep(root, 'sys/class/iommu')
+    for unit in host.iommu_units:
+        kind = 'amd-iommu/cap' if unit.startswith('ivhd') else \
+            'intel-iommu/version'
+        _write(root, f'sys/devices/virtual/iommu/{unit}/{kind}',
+               '0x0\n' if kind.endswith('cap') else '1:0\n')
+        _link(root, f'sys/class/iommu/{unit}',
+              f'../../devices/virtual/iommu/{unit}')
+    if not host.iommu or not any(d.group is not None for d in host.devices):
+        _keep(root, 'sys/kernel/iommu_groups')
+
+
+def build(host, root):
+    """Write the tree of ``host`` under ``root``; return ``root``."""
+    root = str(root)
+    for dev in host.devices:
+        _build_device(root, dev, host)
+    _build_modules(root, host)
+    _build_iommu_units(root, host)
+    _write(root, 'proc/cmdline', host.cmdline + '\n')
+    _write(root, 'proc/cpuinfo', CPUINFO[host.cpu])
+    _write(root, 'proc/sys/kernel/osrelease', host.kernel + '\n')
+    return root
+
+
+def rebuild_all(directory):
+    for name, host in HOSTS.items():
+        target = os.path.join(directory, name)
+        if os.path.lexists(target):
+            shutil.rmtree(target)
+        build(host, target)
+
+
+if __name__ == '__main__':
+    rebuild_all(sys.argv[1] if len(sys.argv) > 1 else FIXTURES)
