@@ -178,3 +178,27 @@ class GpuCloud:
         with reporting("looking up network '%s'" % name_or_id):
             return self.conn.network.find_network(
                 name_or_id, ignore_missing=False).id
+
+    # -- GPUs in placement (see osc_gpu/placement.py) ----------------------
+    def free_gpus_by_class_and_host(self):
+        """``{resource_class: {host: free}}``, or None without PCI data.
+
+        Hosts whose devices of a class are all used appear with 0, so a
+        refusal can show them.
+        """
+        from osc_gpu import placement
+        try:
+            capacities = placement.pci_capacity(self.conn)
+        except placement.PciNotInPlacement:
+            return None
+        free = {}
+        for cap in capacities:
+            hosts = free.setdefault(cap.resource_class, {})
+            hosts[cap.host] = hosts.get(cap.host, 0) + cap.free
+        return free
+
+    def allocated_gpu_devices(self, server_id):
+        """Names of the device providers placement gave the server."""
+        from osc_gpu import placement
+        return [d.name for d in placement.allocated_devices(self.conn,
+                                                            server_id)]
