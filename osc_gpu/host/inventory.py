@@ -1,0 +1,90 @@
+"""The GPUs of a host as an operator sees them: model, role, IOMMU group.
+
+Pure: works on ``HostFacts``.
+"""
+
+import dataclasses
+
+from osc_gpu import gpu_models
+
+PASSTHROUGH = 'passthrough'
+HOST_CONSOLE = 'host console'
+
+# A few class names (class >> 8) so reports read like lspci.
+CLASS_NAMES = {
+    0x0106: 'SATA controller',
+    0x0108: 'NVMe controller',
+    0x0200: 'Ethernet controller',
+    0x0300: 'VGA compatible controller',
+    0x0302: '3D controller',
+    0x0380: 'Display controller',
+    0x0403: 'Audio device',
+    0x0600: 'Host bridge',
+    0x0601: 'ISA bridge',
+    0x0604: 'PCI bridge',
+    0x0c03: 'USB controller',
+    0x0c80: 'Serial bus controller',
+    0x1200: 'Processing accelerators',
+}
+
+
+def class_name(device):
+    return CLASS_NAMES.get(device.class_code >> 8,
+                           f'Class {device.pci_class}')
+
+
+def describe(device):
+    """One-line identity, e.g. '0000:81:00.1 Audio device [10de:1aef]'."""
+    return f'{device.address} {class_name(device)} [{device.ids}]'
+
+
+@dataclasses.dataclass(frozen=True)
+class GpuEntry:
+    device: object                 # facts.PciDevice
+    model: object                  # gpu_models.GpuModel or None
+    role: str                      # PASSTHROUGH or HOST_CONSOLE
+    peers: tuple = ()              # other devices in its IOMMU group
+    functions: tuple = ()          # other functions of the same card
+
+    @property
+    def address(self):
+        return self.device.address
+
+    @property
+    def name(self):
+        return gpu_models.model_name(self.device.vendor_id,
+                                     self.device.product_id)
+
+    @property
+    def alias(self):
+        return gpu_models.suggested_alias(self.device.vendor_id,
+                                          self.device.product_id)
+
+    @property
+    def label(self):
+        """'0000:81:00.0 (Tesla P4)', the way findings name a GPU."""
+        return f'{self.address} ({self.name})'
+
+
+def list_gpus(host, vendor_id=None):
+    """Every GPU of the host (optionally one vendor's), by PCI address."""
+    entries = []
+    for device in host.gpus(vendor_id):
+        functions = tuple(
+            d for d in sorted(host.devices.values(), key=lambda d: d.address)
+            if d.slot == device.slot and d.address != device.address
+            and not d.is_gpu)
+        entries.append(GpuEntry(
+            device=device,
+            model=gpu_models.find_model(device.vendor_id, device.product_id),
+            # The firmware's boot VGA device is the host's console (often
+            # the BMC's ASPEED/Matrox chip): not a passthrough candidate.
+            role=HOST_CONSOLE if device.boot_vga else PASSTHROUGH,
+            peers=tuple(host.group_peers(device)),
+            functions=functions,
+        ))
+    return entries
+
+
+def passthrough_gpus(entries):
+    return [e for e in entries if e.role == PASSTHROUGH]
