@@ -1,0 +1,255 @@
+import textwrap
+
+import pytest
+
+from osc_gpu.host import inventory
+from osc_gpu.host import nova_pci_conf
+from osc_gpu.host import sysfs
+from tests.unit.host import fakehost
+
+P4_SPEC = 'device_spec = {"vendor_id": "10de", "product_id": "1bb3"}'
+P4_ALIAS = ('alias = {"name": "P4", "vendor_id": "10de", '
+            '"product_id": "1bb3", "device_type": "type-PCI"}')
+
+
+def parse(text):
+    return nova_pci_conf.parse_ini(textwrap.dedent(text), 'nova.conf')
+
+
+def check(text, host='p4-vfio'):
+    facts = sysfs.read_host(fakehost.fixture_root(host))
+    gpus = inventory.passthrough_gpus(inventory.list_gpus(facts))
+    return nova_pci_conf.check_nova_conf(parse(text), facts, gpus)
+
+
+def lines(findings, severity=None):
+    return [f.line for f in findings
+            if severity is None or f.severity == severity]
+
+
+# reading the ini -----------------------------------------------------------
+
+def test_repeated_keys_are_all_kept_in_order():
+    conf = parse("""\
+        [DEFAULT]
+        debug = true
+        [pci]
+        alias = {"name": "A"}
+        # a comment
+        ; another
+        alias: {"name": "B"}
+        alias = "{"name": "C"}"
+        """)
+    assert [(o.value, o.lineno) for o in conf.values('pci', 'alias')] == [
+        ('{"name": "A"}', 4), ('{"name": "B"}', 7), ('{"name": "C"}', 8)]
+    assert conf.flag('DEFAULT', 'debug')
+    assert not conf.flag('pci', 'report_in_placement')
+    assert conf.errors == ()
+
+
+def test_continuation_lines_join_a_multi_line_value():
+    conf = parse("""\
+        [pci]
+        alias = {"name": "P4",
+           "vendor_id": "10de", "product_id": "1bb3"}
+
+        device_spec = {}
+        """)
+    [alias] = conf.values('pci', 'alias')
+    assert alias.value == ('{"name": "P4",\n"vendor_id": "10de", '
+                           '"product_id": "1bb3"}')
+    assert alias.lineno == 2
+
+
+def test_lines_oslo_config_refuses():
+    conf = parse("""\
+        alias = x
+        [pci
+        [pci]
+        just words
+          indented after nothing
+        = value
+        """)
+    # "[pci" still opens the section, as in oslo.config's parser.
+    assert [n for n, _ in conf.errors] == [1, 2, 4, 5, 6]
+
+
+def test_read_nova_conf_from_a_file(tmp_path):
+    path = tmp_path / 'nova.conf'
+    path.write_text('[pci]\n' + P4_SPEC + '\n')
+    conf = nova_pci_conf.read_nova_conf(str(path))
+    assert conf.path == str(path)
+    assert len(conf.values('pci', 'device_spec')) == 1
+
+
+# checking against the host -------------------------------------------------
+
+def test_good_config_has_no_findings():
+    summary, findings = check(f'[pci]\n{P4_SPEC}\n{P4_ALIAS}\n')
+    assert findings == []
+    assert summary == {'path': 'nova.conf', 'aliases': ['P4'],
+                       'device_specs': 1, 'pci_in_placement': False}
+
+
+@pytest.mark.parametrize('vendor_id', ['0x10de', '10DE1'])
+def test_wrong_vendor_id_in_an_alias(vendor_id):
+    _, findings = check(f'[pci]\n{P4_SPEC}\n'
+                        f'alias = {{"name": "P4", "vendor_id": "{vendor_id}", '
+                        '"product_id": "1bb3"}\n')
+    assert lines(findings, 'problem') == [
+        f"line 3 [pci] alias 'P4': vendor_id '{vendor_id}': vendor_id must "
+        'be 4 hex digits without 0x, e.g. "10de"']
+
+
+def test_wrong_vendor_id_in_a_device_spec():
+    _, findings = check(
+        '[pci]\ndevice_spec = {"vendor_id": "0x10de", "product_id": "1bb3"}'
+        f'\n{P4_ALIAS}\n')
+    problems = lines(findings, 'problem')
+    assert problems[0] == (
+        "line 2 [pci] device_spec: vendor_id '0x10de': vendor_id must be 4 "
+        'hex digits without 0x, e.g. "10de"')
+    # ... so the GPUs are not covered either.
+    assert problems[1].startswith('GPU 0000:81:00.0 (Tesla P4) is in no '
+                                  '[pci] device_spec')
+
+
+def test_gpu_not_covered_by_any_device_spec():
+    _, findings = check(f'[pci]\n{P4_ALIAS}\n'
+                        'device_spec = {"address": "0000:81:00.0"}\n')
+    assert lines(findings, 'problem') == [
+        'GPU 0000:81:01.0 (Tesla P4) is in no [pci] device_spec: '
+        'nova-compute will not offer it: add to [pci] on this compute: '
+        + P4_SPEC]
+
+
+def test_alias_matching_no_gpu_here_is_a_warning():
+    _, findings = check(f'[pci]\n{P4_SPEC}\n{P4_ALIAS}\n'
+                        'alias = {"name": "T4", "vendor_id": "10de", '
+                        '"product_id": "1eb8"}\n')
+    assert lines(findings) == [
+        "[pci] alias 'T4' matches no GPU on this host: fine on a controller "
+        'for other hosts; otherwise compare its vendor_id/product_id with '
+        'the GPUs here: 10de:1bb3 (Tesla P4)']
+
+
+def test_covered_gpu_without_alias_is_a_warning():
+    _, findings = check(f'[pci]\n{P4_SPEC}\n')
+    assert lines(findings) == [
+        f'no [pci] alias requests GPU 0000:81:00.0 (Tesla P4): flavors '
+        f'cannot ask for it: add on the controller and computes: {P4_ALIAS}',
+        f'no [pci] alias requests GPU 0000:81:01.0 (Tesla P4): flavors '
+        f'cannot ask for it: add on the controller and computes: {P4_ALIAS}']
+
+
+def test_alias_with_wrong_device_type():
+    _, findings = check(f'[pci]\n{P4_SPEC}\n' + P4_ALIAS.replace(
+        'type-PCI', 'type-PF') + '\n')
+    problems = lines(findings, 'problem')
+    assert problems == [
+        "[pci] alias 'P4' asks for device_type type-PF but GPU 0000:81:00.0 "
+        '(Tesla P4) is type-PCI on this host, so the alias never gets it: '
+        "set \"device_type\": \"type-PCI\" in every alias named 'P4'"]
+
+
+def test_alias_without_device_type_never_gets_a_pf(tmp_path):
+    host = fakehost.HOSTS['no-gpu'].add(fakehost.Dev(
+        '0000:41:00.0', '10de:20b5', 0x030200, '10de:1533', 'vfio-pci', 60,
+        0, sriov_totalvfs=16))
+    facts = sysfs.read_host(fakehost.build(host, tmp_path))
+    gpus = inventory.passthrough_gpus(inventory.list_gpus(facts))
+    conf = parse("""\
+        [pci]
+        device_spec = {"vendor_id": "10de", "product_id": "20b5"}
+        alias = {"name": "A100", "vendor_id": "10de", "product_id": "20b5"}
+        """)
+    _, findings = nova_pci_conf.check_nova_conf(conf, facts, gpus)
+    assert lines(findings, 'problem') == [
+        "[pci] alias 'A100' has no device_type but GPU 0000:41:00.0 (A100 "
+        'PCIe 80GB) is type-PF on this host, so the alias never gets it: '
+        "set \"device_type\": \"type-PF\" in every alias named 'A100'"]
+
+
+def test_same_name_aliases_must_agree():
+    _, findings = check(f'[pci]\n{P4_SPEC}\n{P4_ALIAS}\n'
+                        'alias = {"name": "P4", "vendor_id": "10de", '
+                        '"product_id": "1eb8", "numa_policy": "required"}\n')
+    assert "[pci] alias: aliases named 'P4' disagree on numa_policy " \
+        "(legacy, required)" in lines(findings, 'problem')[0]
+
+
+def test_legacy_option_names():
+    _, findings = check("""\
+[DEFAULT]
+pci_alias = {"name": "P4", "vendor_id": "10de", "product_id": "1bb3"}
+pci_passthrough_whitelist = {"vendor_id": "10de", "product_id": "1bb3"}
+[pci]
+passthrough_whitelist = {"vendor_id": "10de", "product_id": "1bb3"}
+""")
+    assert lines(findings) == [
+        'line 2 [DEFAULT] pci_alias is an old option name: rename it to '
+        '[pci] alias',
+        'line 3 [DEFAULT] pci_passthrough_whitelist is an old option name: '
+        'rename it to [pci] device_spec',
+        'line 5 [pci] passthrough_whitelist is an old option name: rename it '
+        'to [pci] device_spec']
+
+
+def test_invalid_json():
+    _, findings = check(f'[pci]\n{P4_SPEC}\n{P4_ALIAS}\n'
+                        "alias = {'name': 'T4'}\n")
+    [problem] = lines(findings, 'problem')
+    assert problem.startswith('line 4 [pci] alias is not valid JSON (')
+    assert problem.endswith('write one JSON object per line with double '
+                            'quotes, e.g. alias = {"vendor_id": "10de", '
+                            '"product_id": "1bb3"}')
+
+
+def test_alias_given_as_a_list():
+    _, findings = check(f'[pci]\n{P4_SPEC}\nalias = [{P4_ALIAS[8:]}]\n')
+    assert 'line 3 [pci] alias: alias must be one JSON object per line; ' \
+        'repeat "alias =" for more aliases' in lines(findings, 'problem')
+
+
+def test_device_spec_list_and_one_that_also_selects_the_audio_function():
+    facts = sysfs.read_host(fakehost.fixture_root('gpu-with-audio'))
+    gpus = inventory.passthrough_gpus(inventory.list_gpus(facts))
+    conf = parse("""\
+        [pci]
+        device_spec = [{"vendor_id": "10de"}]
+        alias = {"name": "RTXA6000", "vendor_id": "10de", "product_id": "2230"}
+        """)
+    summary, findings = nova_pci_conf.check_nova_conf(conf, facts, gpus)
+    assert lines(findings) == [
+        'line 2 [pci] device_spec also selects 0000:3b:00.1, which is not a '
+        'GPU: nova would hand it out on its own: add product_id (or an '
+        'address) so it selects only GPUs']
+    assert summary['device_specs'] == 1
+
+
+def test_pci_in_placement_aliases_by_resource_class():
+    _, findings = check("""\
+[filter_scheduler]
+pci_in_placement = True
+[pci]
+report_in_placement = true
+device_spec = {"vendor_id": "10de", "product_id": "1bb3", "resource_class": "p4", "one_time_use": true}
+alias = {"name": "P4", "resource_class": "CUSTOM_P4", "device_type": "type-PCI"}
+""")
+    assert findings == []
+
+
+def test_one_time_use_needs_report_in_placement():
+    _, findings = check('[pci]\ndevice_spec = {"vendor_id": "10de", '
+                        '"product_id": "1bb3", "one_time_use": "yes"}\n'
+                        f'{P4_ALIAS}\n')
+    assert lines(findings) == [
+        'line 2 [pci] device_spec: one_time_use needs [pci] '
+        'report_in_placement = true: set it, or drop one_time_use']
+
+
+def test_unreadable_lines_are_problems():
+    _, findings = check(f'[pci]\n{P4_SPEC}\n{P4_ALIAS}\nnot an option\n')
+    assert lines(findings, 'problem') == [
+        "line 4: not a \"key = value\" line: 'not an option': fix the line: "
+        'nova refuses to start on it']
