@@ -1,0 +1,212 @@
+"""Generate nova.conf ``[pci]`` lines and kernel arguments for a host.
+
+Pure: builds a ``HostConfig`` from ``HostFacts`` and the GPU inventory,
+and renders it as a nova.conf fragment. Writing it anywhere is the
+caller's business (and only on request).
+"""
+
+import dataclasses
+import textwrap
+
+from osc_gpu import pci_config
+from osc_gpu.host import inventory
+from osc_gpu.host import readiness
+
+
+class ConfigError(ValueError):
+    """A request the generator cannot honour; the message says why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """One GPU model of the host and the nova names it gets."""
+
+    vendor_id: str
+    product_id: str
+    name: str
+    alias: str
+    device_type: str
+    addresses: tuple
+
+    @property
+    def ids(self):
+        return f'{self.vendor_id}:{self.product_id}'
+
+
+@dataclasses.dataclass(frozen=True)
+class HostConfig:
+    models: list
+    device_specs: list       # JSON objects for [pci] device_spec (compute)
+    aliases: list            # JSON objects for [pci] alias (everywhere)
+    kernel_args: list        # to add to the kernel command line
+    modprobe: list           # lines for /etc/modprobe.d/vfio.conf
+    notes: list              # what the operator must know, one per line
+
+    @property
+    def vfio_pci_ids(self):
+        for arg in self.kernel_args:
+            if arg.startswith('vfio-pci.ids='):
+                return arg.split('=', 1)[1].split(',')
+        return []
+
+
+def parse_alias_names(values):
+    """Turn ['P4=gpu-p4', ...] into {'P4': 'gpu-p4'}; refuse bad items."""
+    names = {}
+    for value in values or ():
+        model, sep, name = value.partition('=')
+        model, name = model.strip(), name.strip()
+        if not sep or not model or not name:
+            raise ConfigError(
+                f"invalid --alias-name '{value}': expected MODEL=NAME, "
+                'e.g. --alias-name P4=gpu-p4 or --alias-name 10de:1bb3=p4')
+        rule = pci_config.validate_alias_name(name)
+        if rule:
+            raise ConfigError(f"invalid --alias-name '{value}': alias {rule}")
+        names[model] = name
+    return names
+
+
+def _model_keys(entry):
+    """What --alias-name MODEL may say for this GPU, lowercased."""
+    keys = {entry.device.ids, entry.alias.lower()}
+    if entry.model:
+        keys.add(entry.model.name.lower())
+    return keys
+
+
+def _alias_for(entry, alias_names):
+    for model, name in alias_names.items():
+        if model.lower() in _model_keys(entry):
+            return name
+    return entry.alias
+
+
+def _check_alias_names(alias_names, gpus):
+    known = set().union(*(_model_keys(e) for e in gpus)) if gpus else set()
+    for model in alias_names:
+        if model.lower() not in known:
+            here = ', '.join(sorted({f'{e.alias} ({e.device.ids})'
+                                     for e in gpus}))
+            raise ConfigError(
+                f"invalid --alias-name '{model}={alias_names[model]}': no "
+                f"{model} GPU on this host; models here: {here}")
+
+
+def _models(gpus, alias_names):
+    models = {}
+    for entry in gpus:
+        key = entry.device.ids
+        previous = models.get(key)
+        addresses = (previous.addresses if previous else ()) + (entry.address,)
+        device_type = entry.device.nova_device_type
+        if previous and previous.device_type == 'type-PF':
+            device_type = 'type-PF'
+        models[key] = ModelConfig(
+            entry.device.vendor_id, entry.device.product_id, entry.name,
+            _alias_for(entry, alias_names), device_type, addresses)
+    return list(models.values())
+
+
+def _device_specs(models, all_gpus):
+    specs = []
+    for model in models:
+        others = [e for e in all_gpus if e.device.ids == model.ids
+                  and e.address not in model.addresses]
+        if others:
+            # Same model also used by the host itself: select by address.
+            specs += [pci_config.device_spec(model.vendor_id,
+                                             model.product_id, address)
+                      for address in model.addresses]
+        else:
+            specs.append(pci_config.device_spec(model.vendor_id,
+                                                model.product_id))
+    return specs
+
+
+def _check_aliases(aliases):
+    by_name = {}
+    for alias in aliases:
+        by_name.setdefault(alias['name'], []).append(alias)
+    for name, specs in by_name.items():
+        for issue in pci_config.check_alias_group(name, specs):
+            raise ConfigError(f'cannot generate the aliases: {issue.message}'
+                              ' (choose other --alias-name values)')
+
+
+def build_host_config(host, all_gpus, alias_names=None, numa_policy=None):
+    """Build the nova and kernel settings passing ``all_gpus`` through.
+
+    ``all_gpus`` is the inventory (host consoles are left out here).
+    """
+    alias_names = alias_names or {}
+    gpus = inventory.passthrough_gpus(all_gpus)
+    if not gpus:
+        raise ConfigError('no GPU to pass through on this host (no PCI '
+                          'display controller or processing accelerator '
+                          "outside the host console); run 'openstack gpu "
+                          "host check' for details")
+    _check_alias_names(alias_names, gpus)
+    if numa_policy and numa_policy not in pci_config.NUMA_POLICIES:
+        raise ConfigError(f"invalid --numa-policy '{numa_policy}': use one "
+                          f"of {', '.join(pci_config.NUMA_POLICIES)}")
+    models = _models(gpus, alias_names)
+    aliases = [pci_config.alias_spec(m.alias, m.vendor_id, m.product_id,
+                                     m.device_type, numa_policy)
+               for m in models]
+    _check_aliases(aliases)
+    ids, drivers, notes = [], [], []
+    for entry in gpus:
+        ids += readiness.vfio_ids(entry)
+        grouped = [f for f in entry.functions if f in entry.peers]
+        drivers += [d.driver for d in [entry.device] + grouped
+                    if not d.is_vfio_ready]
+        for function in grouped:
+            notes.append(
+                f'{inventory.describe(function)} shares the IOMMU group '
+                f'of GPU {entry.address}: vfio-pci.ids binds it to '
+                'vfio-pci too; nova passes functions one by one, so it '
+                'is not in device_spec')
+    if host.cpu_vendor is None:
+        notes.append('CPU vendor unknown (no vendor_id in /proc/cpuinfo): '
+                     'on AMD use amd_iommu=on instead of intel_iommu=on')
+    kernel_args = readiness.kernel_iommu_args(host.cpu_vendor) + [
+        'vfio-pci.ids=' + ','.join(dict.fromkeys(ids))]
+    return HostConfig(
+        models=models,
+        device_specs=_device_specs(models, all_gpus),
+        aliases=aliases,
+        kernel_args=kernel_args,
+        modprobe=[f'softdep {d} pre: vfio-pci'
+                  for d in dict.fromkeys(drivers)],
+        notes=notes,
+    )
+
+
+def render_nova_conf(config):
+    """The config as a nova.conf fragment; settings outside nova commented."""
+    lines = ["# GPU passthrough settings generated by 'openstack gpu host "
+             "config'.", '# Check them on the compute with: openstack gpu '
+             'host check --nova-conf <file>', '#']
+    for model in config.models:
+        lines.append(f'# {model.ids} {model.name} ({model.device_type}), '
+                     f'alias {model.alias}: {", ".join(model.addresses)}')
+    lines += ['#', '# Kernel command line: add to GRUB_CMDLINE_LINUX in '
+              '/etc/default/grub, run', '# update-grub (or grub2-mkconfig '
+              '-o /boot/grub2/grub.cfg) and reboot:',
+              '#   ' + ' '.join(config.kernel_args)]
+    if config.modprobe:
+        lines.append('# /etc/modprobe.d/vfio.conf, so vfio-pci claims the '
+                     'devices first:')
+        lines += [f'#   {line}' for line in config.modprobe]
+    for note in config.notes:
+        lines += textwrap.wrap(note, 76, initial_indent='# Note: ',
+                               subsequent_indent='#   ')
+    lines += ['#', '# device_spec: this compute only. alias: the controller '
+              '(nova-api) and every', '# compute (for move operations); the '
+              'scheduler needs PciPassthroughFilter', '# in [filter_scheduler]'
+              ' enabled_filters.', '[pci]']
+    lines += [pci_config.option_line('device_spec', s)
+              for s in config.device_specs]
+    lines += [pci_config.option_line('alias', a) for a in config.aliases]
+    return '\n'.join(lines) + '\n'
