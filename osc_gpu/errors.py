@@ -1,5 +1,6 @@
 """Turn cloud and transport failures into one line an operator can act on."""
 
+import json
 import re
 
 _HINTS = {
@@ -12,8 +13,33 @@ def _one_line(text):
     return re.sub(r'\s+', ' ', str(text or '')).strip()
 
 
+def _message_in(body):
+    """The ``message`` of an OpenStack error body such as nova's
+    ``{"conflictingRequest": {"code": 409, "message": "..."}}``."""
+    if isinstance(body, dict):
+        if isinstance(body.get('message'), str):
+            return body['message']
+        for key in ('errors', 'error'):
+            if body.get(key):
+                return _message_in(body[key])
+        for value in body.values():
+            found = _message_in(value)
+            if found:
+                return found
+    if isinstance(body, list) and body:
+        first = body[0]
+        return (first.get('detail') or first.get('title')
+                if isinstance(first, dict) else None)
+    return None
+
+
 def _http_detail(exc):
     detail = _one_line(getattr(exc, 'details', None))
+    if detail.startswith('{'):
+        try:
+            detail = _one_line(_message_in(json.loads(detail)) or detail)
+        except ValueError:
+            pass
     if not detail or detail.startswith('<'):
         detail = _one_line(getattr(exc, 'message', None) or exc)
     # The SDK prefixes "Client Error for url: ...": the URL is noise here.

@@ -125,6 +125,7 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
         image = gpu_cloud.find_image(parsed_args.image)
         checks = self._preflight(gpu_cloud, flavor, image, parsed_args)
         if parsed_args.dry_run:
+            self._print_notes(checks)
             return _COLUMNS, (None, parsed_args.name, 'not created (dry run)',
                               flavor.name, image.name, None,
                               _gpus(checks), format_columns.ListColumn([]),
@@ -142,10 +143,16 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
             server = self._wait(gpu_cloud, server, checks, parsed_args)
         devices = (gpu_cloud.allocated_gpu_devices(server.id)
                    if server.status == 'ACTIVE' else [])
+        self._print_notes(checks)
         return _COLUMNS, (server.id, server.name, server.status, flavor.name,
                           image.name, server.compute_host, _gpus(checks),
                           format_columns.ListColumn(devices),
                           checks.hidden_by)
+
+    def _print_notes(self, checks):
+        # Only on success: a refusal stays one line.
+        for note in checks.notes:
+            self.app.stderr.write('note: %s\n' % note)
 
     def _preflight(self, gpu_cloud, flavor, image, parsed_args):
         try:
@@ -161,8 +168,6 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
                                      gpu_cloud.free_gpus_by_class_and_host())
         except preflight.PreflightError as exc:
             base.fail(str(exc))
-        for note in checks.notes:
-            self.app.stderr.write('note: %s\n' % note)
         return checks
 
     @staticmethod

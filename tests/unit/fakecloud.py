@@ -65,8 +65,15 @@ class FakeCloud:
         for var in ('OS_self.auth_url', 'OS_PASSWORD', 'OS_USERNAME',
                     'OS_PROJECT_NAME', 'OS_TOKEN'):
             monkeypatch.delenv(var, raising=False)
+        self.images = {}
+        self.servers = {}
+        # Status sequence each new server goes through, one per GET.
+        self.server_statuses = ['BUILD', 'ACTIVE']
+        self.server_fault = None
         self._register_identity()
         self._register_compute(compute_max_version)
+        self._register_image()
+        self._register_servers()
 
     # -- wiring --------------------------------------------------------
     def _register_identity(self):
@@ -171,6 +178,95 @@ class FakeCloud:
                        status_code=status,
                        json={'computeFault': {'code': status,
                                               'message': 'boom'}})
+
+    # -- images ----------------------------------------------------------
+    def _register_image(self):
+        root = self.image_url
+        version = {'id': 'v2.16', 'status': 'CURRENT',
+                   'links': [{'rel': 'self', 'href': root + '/v2/'}]}
+        self.mock.get(root, json={'versions': [version]})
+        self.mock.get(root + '/', json={'versions': [version]})
+        image_url = re.compile(re.escape(root) + r'/v2/images/([^/?]+)$')
+        self.mock.get(image_url, json=self._get_image)
+        self.mock.patch(image_url, json=self._patch_image)
+        self.mock.get(re.compile(re.escape(root) + r'/v2/images(\?.*)?$'),
+                      json=self._list_images)
+
+    def add_image(self, name, **properties):
+        image = {'id': str(uuid.uuid4()), 'name': name, 'status': 'active',
+                 'visibility': 'public', 'disk_format': 'raw',
+                 'container_format': 'bare', 'tags': []}
+        image.update(properties)
+        self.images[image['id']] = image
+        return image
+
+    def _get_image(self, request, context):
+        image = self.images.get(request.path.rsplit('/', 1)[-1])
+        if image is None:
+            context.status_code = 404
+            return {'message': 'Image not found'}
+        return image
+
+    def _list_images(self, request, context):
+        name = request.qs.get('name', [None])[0]
+        return {'images': [i for i in self.images.values()
+                           if name is None or i['name'].lower() == name]}
+
+    def _patch_image(self, request, context):
+        image = self.images[request.path.rsplit('/', 1)[-1]]
+        for op in request.json():
+            key = op['path'].lstrip('/')
+            if op['op'] in ('add', 'replace'):
+                image[key] = op['value']
+            elif op['op'] == 'remove':
+                image.pop(key, None)
+        return image
+
+    # -- servers ---------------------------------------------------------
+    def _register_servers(self):
+        servers = self.compute_url + '/servers'
+        server_url = self.compute_path(r'/servers/([^/?]+)$')
+        self.mock.post(servers, json=self._create_server, status_code=202)
+        self.mock.get(self.compute_path(r'/servers/detail'),
+                      json=self._list_servers)
+        self.mock.get(server_url, json=self._get_server)
+        self.mock.delete(server_url, json=self._delete_server,
+                         status_code=204)
+
+    def _create_server(self, request, context):
+        body = request.json()['server']
+        server = {'id': str(uuid.uuid4()), 'name': body['name'],
+                  'status': 'BUILD', 'request': body,
+                  'OS-EXT-SRV-ATTR:host': None, 'links': [],
+                  'polls': list(self.server_statuses)}
+        self.servers[server['id']] = server
+        return {'server': {'id': server['id'], 'links': [],
+                           'adminPass': 'x'}}
+
+    def _get_server(self, request, context):
+        server = self.servers.get(request.path.rsplit('/', 1)[-1])
+        if server is None:
+            context.status_code = 404
+            return {'itemNotFound': {'code': 404,
+                                     'message': 'Instance not found'}}
+        if server['polls']:
+            server['status'] = server['polls'].pop(0)
+        if server['status'] == 'ACTIVE':
+            server['OS-EXT-SRV-ATTR:host'] = 'gpu-node-1'
+        if server['status'] == 'ERROR' and self.server_fault:
+            server['fault'] = {'code': 500, 'message': self.server_fault}
+        return {'server': {k: v for k, v in server.items()
+                           if k not in ('request', 'polls')}}
+
+    def _list_servers(self, request, context):
+        name = request.qs.get('name', [None])[0]
+        return {'servers': [
+            {'id': s['id'], 'name': s['name'], 'status': s['status']}
+            for s in self.servers.values() if name in (None, s['name'])]}
+
+    def _delete_server(self, request, context):
+        self.servers.pop(request.path.rsplit('/', 1)[-1], None)
+        return None
 
     # -- inspection ----------------------------------------------------
     def requests(self, method=None):
