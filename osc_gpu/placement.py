@@ -1,0 +1,134 @@
+"""Reading PCI devices, their usage and allocations from placement.
+
+The placement part of the SDK adapter. Capacity costs two requests however
+large the cloud, made at the same time:
+
+- ``GET /resource_providers?required=COMPUTE_MANAGED_PCI_DEVICE`` lists
+  every device provider with its name and root;
+- ``GET /allocation_candidates?resources=VCPU:1`` returns, from 1.29, the
+  capacity and usage of every provider in every tree with a free VCPU,
+  fully used GPUs included.
+
+Only devices on hosts without a free VCPU are missing from the second
+answer; those are read one by one, a bounded number at a time.
+
+Requests go through the SDK connection's placement proxy with an explicit
+microversion. The SDK's own ``allocation_candidates()`` is not used: it
+keeps only the summaries of providers named in each allocation request,
+i.e. the roots, and drops the device children we came for.
+"""
+
+import concurrent.futures
+
+from openstack import exceptions as sdk_exceptions
+
+from osc_gpu import capacity
+from osc_gpu import cloud
+
+PCI_DEVICE_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
+# ``required`` on the provider list needs 1.18 (root_provider_uuid: 1.14).
+PROVIDERS_MICROVERSION = '1.18'
+# From 1.29 provider summaries cover whole trees, not only the roots.
+CANDIDATES_MICROVERSION = '1.29'
+# Inventories, usages and allocations read the same since 1.12.
+PROVIDER_MICROVERSION = '1.12'
+# ``in_tree`` on the provider list.
+TREE_MICROVERSION = '1.14'
+# Enough to overlap round trips without flooding one placement API.
+MAX_WORKERS = 8
+
+
+class PciNotInPlacement(cloud.CloudError):
+    """No PCI device provider at all: placement cannot tell capacity."""
+
+
+def _get(conn, path, microversion, params=None):
+    response = conn.placement.get(
+        path, params=params, microversion=microversion,
+        headers={'Accept': 'application/json'})
+    sdk_exceptions.raise_from_response(response)
+    return response.json()
+
+
+def _in_parallel(calls, max_workers=MAX_WORKERS):
+    """Results of ``calls`` (no-argument callables), in their order."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    workers = max(1, min(max_workers, len(calls)))
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def _device_providers(conn):
+    with cloud.reporting('listing PCI device providers in placement'):
+        data = _get(conn, '/resource_providers', PROVIDERS_MICROVERSION,
+                    {'required': PCI_DEVICE_TRAIT})
+    return data.get('resource_providers', [])
+
+
+def _tree_summaries(conn):
+    with cloud.reporting('reading provider usage from placement '
+                         '(allocation candidates)'):
+        data = _get(conn, '/allocation_candidates', CANDIDATES_MICROVERSION,
+                    {'resources': 'VCPU:1'})
+    return data.get('provider_summaries', {})
+
+
+def _own_capacity(conn, device):
+    path = '/resource_providers/%s' % device.uuid
+    with cloud.reporting("reading inventory and usage of '%s'" % device.name):
+        inventories = _get(conn, path + '/inventories',
+                           PROVIDER_MICROVERSION)['inventories']
+        usages = _get(conn, path + '/usages', PROVIDER_MICROVERSION)['usages']
+    return capacity.capacity_from_inventory(device, inventories, usages)
+
+
+def pci_capacity(conn, host=None, max_workers=MAX_WORKERS):
+    """``[DeviceCapacity]`` of every PCI device in placement.
+
+    ``host`` keeps one hypervisor host's devices (ValueError naming the
+    hosts that have some when it has none). Raises
+    :class:`PciNotInPlacement` when no compute reports PCI devices.
+    """
+    # Touch the proxy here: building it (and any version discovery) must
+    # not race between the worker threads.
+    conn.placement
+    providers, summaries = _in_parallel(
+        [lambda: _device_providers(conn), lambda: _tree_summaries(conn)])
+    if not providers:
+        raise PciNotInPlacement(capacity.NOT_REPORTED)
+    devices = [capacity.device_from_provider(p) for p in providers]
+    if host is not None:
+        devices = capacity.on_host(devices, host)
+    found, missing = capacity.capacity_from_summaries(devices, summaries)
+    if missing:
+        for caps in _in_parallel(
+                [lambda d=d: _own_capacity(conn, d) for d in missing],
+                max_workers):
+            found.extend(caps)
+    return found
+
+
+def allocated_devices(conn, consumer_uuid):
+    """``[AllocatedDevice]`` that ``consumer_uuid`` (a server) holds.
+
+    Placement is the only API that knows which GPU a server got. Costs
+    one request, plus one per host tree holding its devices (nova puts
+    them all on one host, so one).
+    """
+    with cloud.reporting("reading the allocations of '%s'" % consumer_uuid):
+        allocations = _get(conn, '/allocations/%s' % consumer_uuid,
+                           PROVIDER_MICROVERSION).get('allocations', {})
+    unnamed = capacity.device_candidates(allocations)
+    found = []
+    while unnamed:
+        with cloud.reporting('reading the provider tree of %s' % unnamed[0]):
+            tree = _get(conn, '/resource_providers', TREE_MICROVERSION,
+                        {'in_tree': unnamed[0]})['resource_providers']
+        in_tree = {p['uuid'] for p in tree}
+        found.extend(capacity.devices_in_allocation(
+            {u: a for u, a in allocations.items() if u in in_tree}, tree))
+        # A candidate outside every tree read (deleted meanwhile) would
+        # loop forever: drop the one just asked for in any case.
+        unnamed = [u for u in unnamed[1:] if u not in in_tree]
+    return sorted(found, key=lambda d: (d.host, d.address, d.name))
