@@ -34,7 +34,7 @@ _HEX4 = re.compile(r'^[0-9a-fA-F]{4}$')
 class Field:
     """One key of an alias or device_spec JSON object."""
 
-    kind: str           # 'name', 'hex-id', 'choice', 'string', 'bool', 'address'
+    kind: str       # name, hex-id, choice, string, bool or address
     example: str = ''
     choices: tuple = ()
     since: str = ''     # first nova release that reads the key
@@ -48,7 +48,8 @@ class ConfigIssue:
 
 
 ALIAS_FIELDS = {
-    'name': Field('name', 'P4', help='name flavors use in pci_passthrough:alias'),
+    'name': Field('name', 'P4',
+                  help='the name flavors use in pci_passthrough:alias'),
     'vendor_id': Field('hex-id', '10de'),
     'product_id': Field('hex-id', '1bb3'),
     'device_type': Field('choice', 'type-PCI', DEVICE_TYPES,

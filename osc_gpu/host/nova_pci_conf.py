@@ -17,7 +17,8 @@ from osc_gpu.host.readiness import Finding, PROBLEM, WARNING
 
 PCI = 'pci'
 ALIAS_OPTIONS = (('pci', 'alias'), ('DEFAULT', 'pci_alias'))
-DEVICE_SPEC_OPTIONS = (('pci', 'device_spec'), ('pci', 'passthrough_whitelist'),
+DEVICE_SPEC_OPTIONS = (('pci', 'device_spec'),
+                       ('pci', 'passthrough_whitelist'),
                        ('DEFAULT', 'pci_passthrough_whitelist'))
 
 
@@ -36,7 +37,8 @@ class NovaConf:
     errors: tuple = ()      # (lineno, message) for lines oslo would refuse
 
     def values(self, section, key):
-        return [o for o in self.options if (o.section, o.key) == (section, key)]
+        return [o for o in self.options
+                if (o.section, o.key) == (section, key)]
 
     def flag(self, section, key):
         found = self.values(section, key)

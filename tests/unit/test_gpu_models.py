@@ -36,7 +36,8 @@ def test_console_chips_are_named():
     assert gpu_models.model_name('1a03', '2000') == 'ASPEED Graphics Family'
 
 
-@pytest.mark.parametrize('model', gpu_models.GPU_MODELS + gpu_models.CONSOLE_MODELS)
+@pytest.mark.parametrize('model',
+                         gpu_models.GPU_MODELS + gpu_models.CONSOLE_MODELS)
 def test_table_rows_are_usable_by_nova(model):
     assert re.fullmatch('[0-9a-f]{4}', model.vendor_id)
     assert re.fullmatch('[0-9a-f]{4}', model.product_id)

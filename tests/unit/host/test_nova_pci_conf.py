@@ -233,8 +233,10 @@ def test_pci_in_placement_aliases_by_resource_class():
 pci_in_placement = True
 [pci]
 report_in_placement = true
-device_spec = {"vendor_id": "10de", "product_id": "1bb3", "resource_class": "p4", "one_time_use": true}
-alias = {"name": "P4", "resource_class": "CUSTOM_P4", "device_type": "type-PCI"}
+device_spec = {"vendor_id": "10de", "product_id": "1bb3",
+    "resource_class": "p4", "one_time_use": true}
+alias = {"name": "P4", "resource_class": "CUSTOM_P4",
+    "device_type": "type-PCI"}
 """)
     assert findings == []
 

@@ -55,7 +55,8 @@ def test_console_and_bridge_and_unbound_devices():
 
 def test_numa_node_minus_one_means_unknown(tmp_path):
     assert read('no-gpu').devices['0000:00:00.0'].numa_node == 0
-    bare = fakehost.Host((fakehost.Dev('0000:05:00.0', '10de:1eb8', 0x030200),))
+    bare = fakehost.Host(
+        (fakehost.Dev('0000:05:00.0', '10de:1eb8', 0x030200),))
     device = sysfs.read_host(fakehost.build(bare, tmp_path)).devices[
         '0000:05:00.0']
     assert device.numa_node is None

@@ -1,0 +1,245 @@
+"""``openstack gpu host check|config`` through the real OSC entry point.
+
+No clouds.yaml, no OS_* variables: these commands must not need a cloud.
+"""
+
+import json
+import os
+
+import pytest
+import yaml
+
+from tests.unit import fakecloud
+from tests.unit.host import fakehost
+
+
+@pytest.fixture
+def openstack(capsys, monkeypatch, tmp_path):
+    for name in list(os.environ):
+        if name.startswith('OS_'):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+
+    def run(*argv):
+        code, out, err = fakecloud.run(argv, capsys)
+        assert 'Traceback' not in err
+        return code, out, err
+    return run
+
+
+def root(name):
+    return fakehost.fixture_root(name)
+
+
+def error_lines(err):
+    # Only our lines: other plugins may log their own noise.
+    return [line for line in err.splitlines()
+            if 'gpu' in line or '--' in line or 'host' in line]
+
+
+# host check ------------------------------------------------------------------
+
+def test_check_json_of_a_ready_host(openstack):
+    code, out, err = openstack('gpu', 'host', 'check', '--root',
+                               root('m60-t4'), '-f', 'json')
+    assert code == 0
+    data = json.loads(out)
+    assert data['ready'] is True
+    assert data['problems'] == [] and data['warnings'] == []
+    assert data['iommu']['active'] is True
+    assert data['vfio_pci'] == {'loaded': True, 'available': True,
+                                'source': 'sys/bus/pci/drivers/vfio-pci'}
+    assert data['nova_conf'] is None
+    gpus = {g['address']: g for g in data['gpus']}
+    assert gpus['0000:81:01.0'] == {
+        'address': '0000:81:01.0', 'vendor_id': '10de', 'product_id': '1eb8',
+        'model': 'Tesla T4', 'alias': 'T4', 'subsystem': '10de:12a2',
+        'class': '0302', 'driver': 'vfio-pci', 'numa_node': 1,
+        'iommu_group': '41', 'iommu_group_peers': [], 'functions': [],
+        'device_type': 'type-PCI', 'role': 'passthrough',
+        'status': 'ready: bound to vfio-pci'}
+    assert gpus['0000:02:00.0']['role'] == 'host console'
+    assert 'not ready' not in err
+
+
+def test_check_json_of_a_host_that_is_not_ready(openstack):
+    code, out, err = openstack('gpu', 'host', 'check', '--root',
+                               root('p4-nvidia'), '-f', 'json')
+    assert code == 1
+    data = json.loads(out)
+    assert data['ready'] is False
+    assert [p['subject'] for p in data['problems']] == [
+        '0000:81:00.0', '0000:81:01.0']
+    assert data['problems'][0]['message'] == \
+        'GPU 0000:81:00.0 (Tesla P4) is held by host driver nvidia'
+    assert 'host is not ready for GPU passthrough: 2 problems, each listed ' \
+        'with its fix' in err
+
+
+def test_check_table_shows_gpus_and_one_problem_per_line(openstack):
+    code, out, err = openstack('gpu', 'host', 'check', '--root',
+                               root('gpu-with-audio'))
+    assert code == 1
+    assert ('0000:3b:00.0 [10de:2230] RTX A6000: ready: bound to vfio-pci; '
+            'NUMA node 0, IOMMU group 45 with 0000:3b:00.1, nova type-PCI'
+            in out)
+    assert ('0000:02:00.0 [1a03:2000] ASPEED Graphics Family: host console '
+            '(boot VGA), not for passthrough' in out)
+    problem_rows = [line for line in out.splitlines()
+                    if 'snd_hda_intel' in line]
+    assert len(problem_rows) == 1
+    assert 'host is not ready for GPU passthrough: 1 problem,' in err
+
+
+def test_check_with_nova_conf(openstack, tmp_path):
+    conf = tmp_path / 'nova.conf'
+    conf.write_text('[pci]\n'
+                    'passthrough_whitelist = {"vendor_id": "10de", '
+                    '"product_id": "1bb3"}\n'
+                    'alias = {"name": "P4", "vendor_id": "0x10de", '
+                    '"product_id": "1bb3"}\n')
+    code, out, _ = openstack('gpu', 'host', 'check', '--root',
+                             root('p4-vfio'), '--nova-conf', str(conf),
+                             '-f', 'yaml')
+    assert code == 1
+    data = yaml.safe_load(out)
+    assert data['nova_conf'] == {'path': str(conf), 'aliases': [],
+                                 'device_specs': 1,
+                                 'pci_in_placement': False}
+    messages = [p['message'] for p in data['problems']]
+    assert ("line 3 [pci] alias: vendor_id '0x10de': vendor_id must be 4 hex "
+            'digits without 0x, e.g. "10de"') in [
+        m.replace(" 'P4'", '') for m in messages]
+    assert [w['fix'] for w in data['warnings']
+            if w['check'] == 'nova-conf'][0] == \
+        'rename it to [pci] device_spec'
+
+
+def test_generated_config_passes_check_through_the_cli(openstack, tmp_path):
+    output = tmp_path / 'nova-pci.conf'
+    code, out, err = openstack('gpu', 'host', 'config', '--root',
+                               root('m60-t4'), '--output', str(output))
+    assert (code, out) == (0, '')
+    assert f'wrote {output}' in err
+    code, out, _ = openstack('gpu', 'host', 'check', '--root',
+                             root('m60-t4'), '--nova-conf', str(output),
+                             '-f', 'json')
+    assert code == 0
+    data = json.loads(out)
+    assert data['nova_conf']['aliases'] == ['M60', 'T4']
+    assert data['problems'] == [] and data['warnings'] == []
+
+
+def test_check_vendor_filter(openstack):
+    code, out, _ = openstack('gpu', 'host', 'check', '--root',
+                             root('amd-host'), '--vendor', '1002', '-f',
+                             'json')
+    assert code == 0
+    assert [g['model'] for g in json.loads(out)['gpus']] == [
+        'Instinct MI210']
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--root', '/nonexistent/host'],
+     "--root '/nonexistent/host' is not a directory: give the directory "
+     'that holds sys/ and proc/ (default /)'),
+    (['--vendor', '0x10de'],
+     "invalid --vendor '0x10de': vendor_id must be 4 hex digits without 0x, "
+     'e.g. "10de"'),
+    (['--nova-conf', '/nonexistent/nova.conf'],
+     "--nova-conf '/nonexistent/nova.conf' does not exist: give the path of "
+     'a nova.conf, e.g. /etc/nova/nova.conf'),
+    (['--no-such-option'], 'unrecognized arguments: --no-such-option'),
+])
+def test_check_refuses_bad_arguments_in_one_line(openstack, argv, message):
+    args = ['gpu', 'host', 'check']
+    if '--root' not in argv:
+        args += ['--root', root('m60-t4')]
+    code, out, err = openstack(*args, *argv)
+    assert code == 1
+    assert out == ''
+    [line] = [line for line in error_lines(err) if message in line]
+
+
+def test_check_refuses_a_directory_as_nova_conf(openstack, tmp_path):
+    code, _, err = openstack('gpu', 'host', 'check', '--root',
+                             root('m60-t4'), '--nova-conf', str(tmp_path))
+    assert code == 1
+    assert f"cannot read --nova-conf '{tmp_path}': Is a directory" in err
+
+
+# host config -----------------------------------------------------------------
+
+def test_config_prints_the_nova_conf_fragment(openstack):
+    code, out, _ = openstack('gpu', 'host', 'config', '--root',
+                             root('p4-nvidia'), '--alias-name', 'P4=gpu-p4',
+                             '--numa-policy', 'preferred')
+    assert code == 0
+    assert out.endswith(
+        '[pci]\n'
+        'device_spec = {"vendor_id": "10de", "product_id": "1bb3"}\n'
+        'alias = {"name": "gpu-p4", "vendor_id": "10de", "product_id": '
+        '"1bb3", "device_type": "type-PCI", "numa_policy": "preferred"}\n')
+    assert '#   intel_iommu=on iommu=pt vfio-pci.ids=10de:1bb3\n' in out
+
+
+def test_config_json(openstack):
+    code, out, _ = openstack('gpu', 'host', 'config', '--root',
+                             root('gpu-with-audio'), '-f', 'json')
+    assert code == 0
+    data = json.loads(out)
+    assert data['device_spec'] == [{'vendor_id': '10de',
+                                    'product_id': '2230'}]
+    assert data['alias'][0]['name'] == 'RTXA6000'
+    assert data['kernel_args'] == ['intel_iommu=on', 'iommu=pt',
+                                   'vfio-pci.ids=10de:2230,10de:1aef']
+    assert data['vfio_pci_ids'] == ['10de:2230', '10de:1aef']
+    assert data['modprobe'] == ['softdep snd_hda_intel pre: vfio-pci']
+    assert data['gpus'] == [{'vendor_id': '10de', 'product_id': '2230',
+                             'model': 'RTX A6000', 'alias': 'RTXA6000',
+                             'device_type': 'type-PCI',
+                             'addresses': ['0000:3b:00.0']}]
+    assert data['nova_conf'].startswith('# GPU passthrough settings')
+
+
+def test_config_never_overwrites_without_force(openstack, tmp_path):
+    output = tmp_path / 'existing.conf'
+    output.write_text('keep me\n')
+    code, out, err = openstack('gpu', 'host', 'config', '--root',
+                               root('m60-t4'), '--output', str(output))
+    assert code == 1
+    assert output.read_text() == 'keep me\n'
+    assert (f"--output '{output}' exists: give a new file name, or add "
+            '--force to overwrite it') in err
+    code, _, _ = openstack('gpu', 'host', 'config', '--root', root('m60-t4'),
+                           '--output', str(output), '--force')
+    assert code == 0
+    assert output.read_text().startswith('# GPU passthrough settings')
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--alias-name', 'P4'], "invalid --alias-name 'P4': expected "
+                             'MODEL=NAME'),
+    (['--alias-name', 'V100=volta'], "invalid --alias-name 'V100=volta': no "
+                                     'V100 GPU on this host'),
+    (['--numa-policy', 'strict'], "invalid --numa-policy 'strict': use one "
+                                  'of required, legacy, preferred, socket'),
+    (['--vendor', '10DE1'], "invalid --vendor '10DE1'"),
+    (['--output', '/nonexistent/dir/x.conf'],
+     "cannot write --output '/nonexistent/dir/x.conf': No such file or "
+     'directory'),
+])
+def test_config_refuses_bad_arguments_in_one_line(openstack, argv, message):
+    code, out, err = openstack('gpu', 'host', 'config', '--root',
+                               root('p4-nvidia'), *argv)
+    assert code == 1
+    assert out == ''
+    [line] = [line for line in error_lines(err) if message in line]
+
+
+def test_config_on_a_host_without_gpus(openstack):
+    code, _, err = openstack('gpu', 'host', 'config', '--root',
+                             root('no-gpu'))
+    assert code == 1
+    assert 'no GPU to pass through on this host' in err
