@@ -204,7 +204,7 @@ def _check_coverage(specs, host, gpus, findings):
 
 
 def _check_aliases(aliases, gpus, covered, findings):
-    requested = set()
+    requested = set()   # GPUs some alias asks for, rightly or not
     here = ', '.join(sorted({f'{e.device.ids} ({e.name})' for e in gpus}))
     for name, specs in aliases.items():
         matched = [e for e in gpus for s in specs
@@ -214,10 +214,17 @@ def _check_aliases(aliases, gpus, covered, findings):
         requested.update(e.address for e in matched)
         if matched:
             continue
-        wrong_type = [(e, s) for e in gpus for s in specs
-                      if s.get('vendor_id') == e.device.vendor_id
-                      and s.get('product_id') == e.device.product_id]
+        same_ids = [(e, s) for e in gpus for s in specs
+                    if s.get('vendor_id') == e.device.vendor_id
+                    and s.get('product_id') == e.device.product_id]
+        wrong_type = [(e, s) for e, s in same_ids
+                      if not pci_config.alias_matches(
+                          s, e.device.vendor_id, e.device.product_id,
+                          e.device.nova_device_type)]
+        if same_ids and not wrong_type:
+            continue  # its GPUs lack a device_spec, reported above
         if wrong_type:
+            requested.update(e.address for e, _ in wrong_type)
             entry, spec = wrong_type[0]
             wanted = entry.device.nova_device_type
             asked = (f'asks for device_type {spec["device_type"]}'

@@ -104,8 +104,9 @@ def _vfio_sentence(vfio):
 
 def _nova_conf_sentence(conf):
     aliases = ', '.join(conf['aliases']) or 'none'
-    return (f'{conf["path"]}: aliases {aliases}; {conf["device_specs"]} '
-            f'device_spec entries; pci_in_placement '
+    count = conf['device_specs']
+    return (f'{conf["path"]}: aliases {aliases}; {count} device_spec '
+            f'{"entry" if count == 1 else "entries"}; pci_in_placement '
             f'{str(conf["pci_in_placement"]).lower()}')
 
 
