@@ -6,21 +6,15 @@ everything else in ``osc_gpu.host`` only reads them, so it has no I/O.
 
 import dataclasses
 
-# PCI class codes (class >> 8, i.e. base class + subclass).
-VGA = 0x0300
-DISPLAY_3D = 0x0302
-AUDIO = 0x0403
-PCI_BRIDGE = 0x0604
-# Base classes.
-DISPLAY_BASE = 0x03
-ACCELERATOR_BASE = 0x12
+# PCI base classes (class >> 16).
+DISPLAY_BASE = 0x03       # VGA 0300, 3D 0302, other 0380
+ACCELERATOR_BASE = 0x12   # processing accelerators
 BRIDGE_BASE = 0x06
 
-# Drivers a VFIO group may contain besides vfio drivers (kernel vfio
-# "driver_allowed" list), and drivers that are vfio-pci or variants of it.
+# vfio-pci, and what else the kernel accepts in a group handed to VFIO
+# (its "driver_allowed" list).
 VFIO_DRIVERS = ('vfio-pci',)
 VFIO_ALLOWED_DRIVERS = ('pci-stub',)
-HOST_GPU_DRIVERS = ('nvidia', 'nouveau', 'amdgpu', 'radeon', 'i915', 'xe')
 
 
 @dataclasses.dataclass(frozen=True)

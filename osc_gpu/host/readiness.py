@@ -84,9 +84,8 @@ def check_iommu(host):
     if off:
         return [Finding(PROBLEM, 'iommu', 'kernel command line', (
             f'the kernel command line turns the IOMMU off with '
-            f'{" ".join(off)}'), f'remove it from GRUB_CMDLINE_LINUX in '
-            '/etc/default/grub, add ' + " ".join(
-                kernel_iommu_args(host.cpu_vendor)) + ' and reboot')]
+            f'{" ".join(off)}'), 'remove it and add '
+            f"'{' '.join(kernel_iommu_args(host.cpu_vendor))}' {GRUB}")]
     flag = iommu_flag(host.cpu_vendor)
     has_flag = 'intel_iommu=on' in args or 'amd_iommu=on' in args
     wanted = ' '.join(kernel_iommu_args(host.cpu_vendor))

@@ -156,7 +156,8 @@ def test_iommu_turned_off_on_the_command_line(cmdline, expected, tmp_path):
                            tmp_path)
     [problem] = report.problems
     assert expected in problem.message
-    assert 'remove it from GRUB_CMDLINE_LINUX' in problem.fix
+    assert problem.fix.startswith("remove it and add 'intel_iommu=on "
+                                  "iommu=pt' to GRUB_CMDLINE_LINUX")
 
 
 def test_flag_set_but_firmware_iommu_off(tmp_path):
