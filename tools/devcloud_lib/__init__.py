@@ -1,0 +1,1 @@
+"""tools/devcloud: the project's embedded local OpenStack cloud."""

@@ -1,0 +1,223 @@
+"""tools/devcloud: the project's local OpenStack cloud.
+
+usage: tools/devcloud up       install (first time), start what is down, wait
+       tools/devcloud down     stop every process of the cloud
+       tools/devcloud status   list services; exit 0 only when all are up
+       tools/devcloud env      shell exports: eval "$(tools/devcloud env)"
+       tools/devcloud xml SERVER   domain XML nova generated for a server
+
+State, config and logs live in .state/devcloud/ (or $DEVCLOUD_STATE).
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+from devcloud_lib import databases
+from devcloud_lib import install
+from devcloud_lib import procs
+from devcloud_lib import render
+from devcloud_lib import services
+from devcloud_lib import settings
+
+START_TIMEOUT = 180     # seconds for any one service to become ready
+
+
+def say(message):
+    print(f'devcloud: {message}', file=sys.stderr, flush=True)
+
+
+def venv_python(module, *args, capture=False):
+    argv = [os.path.join(settings.VENV, 'bin', 'python'), '-m', module,
+            *args]
+    if capture:
+        return subprocess.run(argv, env=services.venv_env(),
+                              capture_output=True, text=True)
+    procs.run_step(module.rsplit('.', 1)[-1] + '-' + args[0], argv,
+                   env=services.venv_env())
+
+
+def start_missing(group):
+    """Start the services of group that are not running."""
+    started = [s for s in group if s.pid() is None]
+    for service in started:
+        service.start()
+    return started
+
+
+def wait_ready(group, timeout=START_TIMEOUT):
+    """Wait until each service of group is ready; fail naming its log."""
+    waiting = list(group)
+    deadline = time.monotonic() + timeout
+    while waiting:
+        consumers = (services.queue_consumers()
+                     if any(s.queue for s in waiting) else {})
+        for service in list(waiting):
+            if service.pid() is None:
+                raise procs.Failure(
+                    f'{service.name} exited while starting; read '
+                    f'{procs.log_path(service.name)}')
+            if service.ready(consumers):
+                waiting.remove(service)
+        if waiting and time.monotonic() > deadline:
+            raise procs.Failure(
+                f'{waiting[0].name} not ready after {timeout} s; read '
+                f'{procs.log_path(waiting[0].name)}')
+        if waiting:
+            time.sleep(0.5)
+
+
+def wait_hosts_mapped(names, timeout=START_TIMEOUT):
+    """Map every compute to the cell (what discover_hosts does) before a
+    first boot could find 'No valid host'."""
+    deadline = time.monotonic() + timeout
+    while True:
+        registered = set(databases.sql(
+            'SELECT host FROM nova.compute_nodes WHERE deleted = 0').split())
+        mapped = set(databases.sql(
+            'SELECT host FROM nova_api.host_mappings').split())
+        if set(names) <= mapped:
+            return
+        if set(names) <= registered:
+            procs.run_step('nova-discover-hosts', [
+                os.path.join(settings.VENV, 'bin', 'nova-manage'),
+                '--config-file', render.etc('nova', 'nova.conf'),
+                'cell_v2', 'discover_hosts'], env=services.venv_env())
+            continue
+        if time.monotonic() > deadline:
+            missing = sorted(set(names) - registered)
+            raise procs.Failure(
+                f'nova-compute-{missing[0]} never registered its node; read '
+                f'{procs.log_path("nova-compute-" + missing[0])}')
+        time.sleep(0.5)
+
+
+def up():
+    began = time.monotonic()
+    description = settings.load_nodes()
+    install.ensure_debian_packages(say)
+    install.ensure_venv(say)
+    secrets = settings.load_secrets()
+    render.render_all(secrets, description,
+                      debug=bool(os.environ.get('DEVCLOUD_DEBUG')))
+    db, epmd, rabbit, keystone, placement, glance, neutron, nova_api, \
+        conductor, scheduler, *computes = services.all_services(description)
+
+    # The database and the message bus first; rabbit boots while the
+    # schemas are created.
+    databases.init_datadir()
+    start_missing([db, epmd])
+    wait_ready([db, epmd])
+    start_missing([rabbit])
+    databases.create_databases(secrets)
+    databases.sync_schemas(secrets, say)
+
+    # APIs that need only the database; nova waits for the catalog, or its
+    # services would cache a missing placement endpoint.
+    start_missing([keystone, placement, glance, neutron])
+    wait_ready([keystone])
+    catalog_step = 'catalog-' + re.sub(r'\W', '-', str(sorted(
+        settings.ports().items())))
+    if not databases.done(catalog_step):
+        venv_python('devcloud_lib.cloudapi', 'catalog')
+        databases.mark(catalog_step)
+    start_missing([nova_api, conductor, scheduler])
+
+    # A compute pings the conductor at start and waits 10 s per lost ping.
+    wait_ready([rabbit, conductor])
+    start_missing(computes)
+    wait_ready([placement, glance, neutron, nova_api, scheduler] + computes)
+    if not databases.done('image'):
+        venv_python('devcloud_lib.cloudapi', 'image')
+        databases.mark('image')
+    wait_hosts_mapped(services.compute_names(description))
+    say(f'up in {time.monotonic() - began:.0f} s; '
+        f'eval "$({sys.argv[0]} env)" to use it')
+    return 0
+
+
+def down():
+    description = settings.load_nodes()
+    names = services.known_names(description)
+    infra = ['rabbitmq', 'epmd', 'mariadb']
+    openstack = [n for n in names if n not in infra]
+    # OpenStack services together, then the bus, then the database.
+    left = procs.stop(openstack, timeout=10)
+    left |= procs.stop(['rabbitmq'], timeout=20)
+    left |= procs.stop(['epmd', 'mariadb'], timeout=30)
+    if left:
+        say(f"killed pids {' '.join(map(str, sorted(left)))} after timeout")
+    say('down')
+    return 0
+
+
+def status():
+    description = settings.load_nodes()
+    rows, all_up = [], True
+    for service in services.all_services(description):
+        pid = service.pid()
+        up = pid is not None and (service.port is None
+                                  or procs.port_open(service.port))
+        all_up &= up
+        rows.append((service.name, str(pid or '-'),
+                     str(service.port or '-'), 'up' if up else 'down'))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'SERVICE':<{width}}  {'PID':>7}  {'PORT':>5}  STATE")
+    for name, pid, port, state in rows:
+        print(f'{name:<{width}}  {pid:>7}  {port:>5}  {state}')
+    return 0 if all_up else 1
+
+
+def env():
+    print(f'export OS_CLIENT_CONFIG_FILE={settings.CLOUDS_YAML}')
+    print('export OS_CLOUD=devcloud')
+    return 0
+
+
+UUID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
+                  r'[0-9a-f]{12}$')
+
+
+def xml(server):
+    """Print the domain XML nova generated for SERVER (name or id)."""
+    def saved(uuid, hosts):
+        for host in hosts:
+            path = os.path.join(settings.XML, host, uuid + '.xml')
+            if os.path.exists(path):
+                return path
+    hosts = sorted(os.listdir(settings.XML)) if os.path.isdir(
+        settings.XML) else []
+    path = saved(server, hosts) if UUID.match(server) else None
+    if path is None:
+        found = venv_python('devcloud_lib.cloudapi', 'locate', server,
+                            capture=True)
+        if found.returncode:
+            say((found.stderr.strip().splitlines() or ['lookup failed'])[-1]
+                .replace('devcloud: ', ''))
+            return 1
+        host, uuid = found.stdout.split()
+        path = saved(uuid, [host] + hosts)
+        if path is None:
+            say(f'no domain XML saved for server {server} ({uuid}) on '
+                f'host {host}: it was never defined, or was deleted')
+            return 1
+    with open(path) as f:
+        sys.stdout.write(f.read())
+    return 0
+
+
+def main(argv):
+    commands = {'up': up, 'down': down, 'status': status, 'env': env}
+    try:
+        if len(argv) == 1 and argv[0] in commands:
+            return commands[argv[0]]()
+        if len(argv) == 2 and argv[0] == 'xml':
+            return xml(argv[1])
+    except procs.Failure as e:
+        say(str(e))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    print(__doc__.strip(), file=sys.stderr)
+    return 2

@@ -1,0 +1,121 @@
+"""What devcloud does through the OpenStack APIs, inside the venv:
+
+    python -m devcloud_lib.cloudapi catalog        users, projects, catalog
+    python -m devcloud_lib.cloudapi image          the public tiny-raw image
+    python -m devcloud_lib.cloudapi locate SERVER  print "<host> <uuid>"
+
+One process registers everything: through the CLI it would be ~25 calls
+at 1.5 s each.
+"""
+import sys
+
+import openstack
+
+from devcloud_lib import settings
+
+# name, type, port name, path of the endpoint URL
+CATALOG = (
+    ('keystone', 'identity', 'keystone', '/v3'),
+    ('placement', 'placement', 'placement', ''),
+    ('glance', 'image', 'glance', ''),
+    ('nova', 'compute', 'nova', '/v2.1'),
+    ('neutron', 'network', 'neutron', ''),
+)
+INTERFACES = ('public', 'internal', 'admin')
+IMAGE_NAME = 'tiny-raw'
+
+
+def connect():
+    return openstack.connect(
+        auth_url=settings.url('keystone', '/v3'), username='admin',
+        password=settings.load_secrets()['admin'], project_name='admin',
+        user_domain_name='Default', project_domain_name='Default',
+        region_name=settings.REGION, identity_api_version='3')
+
+
+def ensure_catalog(identity):
+    for name, service_type, port_name, path in CATALOG:
+        service = next(iter(identity.services(type=service_type)), None)
+        if service is None:
+            service = identity.create_service(name=name, type=service_type,
+                                              is_enabled=True)
+        wanted = settings.url(port_name, path)
+        existing = {ep.interface: ep
+                    for ep in identity.endpoints(service_id=service.id)}
+        for interface in INTERFACES:
+            endpoint = existing.get(interface)
+            if endpoint is None:
+                identity.create_endpoint(
+                    service_id=service.id, interface=interface, url=wanted,
+                    region_id=settings.REGION, is_enabled=True)
+            elif endpoint.url != wanted:    # ports were overridden
+                identity.update_endpoint(endpoint, url=wanted)
+
+
+def ensure_project(identity, name, description):
+    return (identity.find_project(name, domain_id='default')
+            or identity.create_project(name=name, domain_id='default',
+                                       description=description))
+
+
+def ensure_user(identity, name, password, project):
+    user = identity.find_user(name, domain_id='default')
+    if user is None:
+        user = identity.create_user(name=name, password=password,
+                                    domain_id='default',
+                                    default_project_id=project.id)
+    return user
+
+
+def grant(identity, project, user, *role_names):
+    for role_name in role_names:
+        role = identity.find_role(role_name, ignore_missing=False)
+        identity.assign_project_role_to_user(project, user, role)
+
+
+def ensure_users(identity):
+    secrets = settings.load_secrets()
+    # keystone-manage bootstrap made the admin, member, reader and service
+    # roles; the service role is what keystonemiddleware requires of the
+    # service tokens nova sends to neutron.
+    service = ensure_project(identity, 'service', 'OpenStack services')
+    for name in settings.SERVICE_USERS:
+        user = ensure_user(identity, name, secrets[name], service)
+        grant(identity, service, user, 'admin', 'service')
+    demo = ensure_project(identity, 'demo', 'devcloud member project')
+    member = ensure_user(identity, 'member', secrets['member'], demo)
+    grant(identity, demo, member, 'member')
+
+
+def ensure_image(conn):
+    if conn.image.find_image(IMAGE_NAME) is None:
+        conn.image.create_image(
+            name=IMAGE_NAME, disk_format='raw', container_format='bare',
+            visibility='public', data=b'\0' * (1 << 20))
+
+
+def locate(conn, name_or_id):
+    server = conn.compute.find_server(name_or_id, ignore_missing=True,
+                                      all_projects=True)
+    if server is None:
+        raise SystemExit(f'devcloud: no server {name_or_id!r}')
+    server = conn.compute.get_server(server.id)
+    print(server.compute_host or '-', server.id)
+
+
+def main(argv):
+    command = argv[0] if argv else ''
+    conn = connect()
+    if command == 'catalog':
+        ensure_catalog(conn.identity)
+        ensure_users(conn.identity)
+    elif command == 'image':
+        ensure_image(conn)
+    elif command == 'locate' and len(argv) == 2:
+        locate(conn, argv[1])
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

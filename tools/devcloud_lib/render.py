@@ -1,0 +1,294 @@
+"""Render every configuration file of the local cloud under etc/.
+
+Rendered on each `up`, so a changed port or node description takes effect
+on the next start. Multi-valued options ([pci] alias, device_spec) are
+written as repeated lines, which configparser cannot do, hence the tiny
+writer below.
+"""
+import json
+import os
+import shutil
+
+from devcloud_lib import settings
+
+# Filters nova enables by default, plus the ones GPU passthrough needs.
+SCHEDULER_FILTERS = (
+    'ComputeFilter', 'ComputeCapabilitiesFilter', 'ImagePropertiesFilter',
+    'ServerGroupAntiAffinityFilter', 'ServerGroupAffinityFilter',
+    'PciPassthroughFilter', 'NUMATopologyFilter')
+
+
+def etc(*parts):
+    return os.path.join(settings.ETC, *parts)
+
+
+def _write_ini(path, sections):
+    """sections: {section: {key: value or [values, repeated as lines]}}."""
+    lines = ['# Rendered by tools/devcloud on each `up`: edits are lost.']
+    for section, options in sections.items():
+        lines.append(f'\n[{section}]')
+        for key, value in options.items():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, bool):
+                    item = str(item).lower()
+                lines.append(f'{key} = {item}')
+    _write(path, '\n'.join(lines) + '\n')
+
+
+def _write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(text)
+
+
+def db_url(database, secrets):
+    return (f"mysql+pymysql://devcloud:{secrets['database']}@localhost/"
+            f"{database}?unix_socket={settings.DB_SOCKET}&charset=utf8mb4")
+
+
+def transport_url():
+    # guest may only log in over loopback, which is all this cloud uses.
+    return f"rabbit://guest:guest@{settings.HOST}:{settings.ports()['rabbitmq']}/"
+
+
+def service_auth(user, secrets):
+    """A keystoneauth password section for service user USER."""
+    return {
+        'auth_type': 'password',
+        'auth_url': settings.url('keystone', '/v3'),
+        'username': user,
+        'password': secrets[user],
+        'user_domain_name': 'Default',
+        'project_name': 'service',
+        'project_domain_name': 'Default',
+        'region_name': settings.REGION,
+    }
+
+
+def authtoken(user, secrets):
+    section = service_auth(user, secrets)
+    section.update({
+        'www_authenticate_uri': settings.url('keystone', '/v3'),
+        # what keystonemiddleware 13 demands of service tokens anyway
+        'service_token_roles_required': True,
+    })
+    return section
+
+
+def _common(debug):
+    return {'debug': debug, 'use_stderr': True}
+
+
+def _no_notifications():
+    # Nothing consumes notifications here: don't let queues fill up.
+    return {'driver': 'noop'}
+
+
+def keystone(secrets, debug):
+    keys = os.path.join(settings.DATA, 'keystone')
+    _write_ini(etc('keystone', 'keystone.conf'), {
+        'DEFAULT': _common(debug),
+        'database': {'connection': db_url('keystone', secrets)},
+        'token': {'provider': 'fernet'},
+        'fernet_tokens': {'key_repository': os.path.join(keys, 'fernet')},
+        'credential': {'key_repository': os.path.join(keys, 'credential')},
+        'oslo_messaging_notifications': _no_notifications(),
+    })
+
+
+def placement(secrets, debug):
+    _write_ini(etc('placement', 'placement.conf'), {
+        'DEFAULT': _common(debug),
+        'api': {'auth_strategy': 'keystone'},
+        'keystone_authtoken': authtoken('placement', secrets),
+        'placement_database': {'connection': db_url('placement', secrets)},
+    })
+
+
+def glance(secrets, debug, venv_etc):
+    images = os.path.join(settings.DATA, 'glance')
+    shutil.copy(os.path.join(venv_etc, 'glance', 'glance-api-paste.ini'),
+                etc('glance', 'glance-api-paste.ini'))
+    _write_ini(etc('glance', 'glance-api.conf'), dict({
+        'DEFAULT': dict(_common(debug), **{
+            'enabled_backends': 'file:file',
+            'worker_self_reference_url': settings.url('glance'),
+        }),
+        'database': {'connection': db_url('glance', secrets)},
+        'keystone_authtoken': authtoken('glance', secrets),
+        'paste_deploy': {'flavor': 'keystone',
+                         'config_file': etc('glance', 'glance-api-paste.ini')},
+        'glance_store': {'default_backend': 'file'},
+        'oslo_concurrency': {'lock_path': os.path.join(images, 'locks')},
+        'oslo_messaging_notifications': _no_notifications(),
+    }, **{
+        store: {'filesystem_store_datadir': os.path.join(images, folder)}
+        for store, folder in (('file', 'images'),
+                              ('os_glance_staging_store', 'staging'),
+                              ('os_glance_tasks_store', 'tasks'))
+    }))
+
+
+def neutron(secrets, debug, venv_etc):
+    state = os.path.join(settings.DATA, 'neutron')
+    shutil.copy(os.path.join(venv_etc, 'neutron', 'api-paste.ini'),
+                etc('neutron', 'api-paste.ini'))
+    _write_ini(etc('neutron', 'neutron.conf'), {
+        'DEFAULT': dict(_common(debug), **{
+            'core_plugin': 'ml2',
+            'service_plugins': '',
+            'auth_strategy': 'keystone',
+            'transport_url': transport_url(),
+            'api_paste_config': etc('neutron', 'api-paste.ini'),
+            'state_path': state,
+            'rpc_workers': 0,
+            # No agents run: nobody to notify, nothing to schedule.
+            'notify_nova_on_port_status_changes': False,
+            'notify_nova_on_port_data_changes': False,
+            'dhcp_agent_notification': False,
+        }),
+        'database': {'connection': db_url('neutron', secrets)},
+        'keystone_authtoken': authtoken('neutron', secrets),
+        'nova': service_auth('nova', secrets),
+        'oslo_concurrency': {'lock_path': os.path.join(state, 'locks')},
+        'oslo_messaging_notifications': _no_notifications(),
+    })
+    _write_ini(etc('neutron', 'ml2_conf.ini'), {
+        # vlan project networks let any user create a network; with no
+        # mechanism driver no port is ever bound, so servers use --nic none.
+        'ml2': {'type_drivers': 'flat,vlan', 'tenant_network_types': 'vlan',
+                'mechanism_drivers': '', 'extension_drivers': ''},
+        'ml2_type_flat': {'flat_networks': '*'},
+        'ml2_type_vlan': {'network_vlan_ranges': 'physnet1:100:199'},
+        'securitygroup': {'firewall_driver': 'noop'},
+    })
+
+
+def rabbitmq():
+    port = settings.ports()['rabbitmq']
+    _write(etc('rabbitmq', 'rabbitmq.conf'),
+           f'listeners.tcp.default = {settings.HOST}:{port}\n')
+    _write(etc('rabbitmq', 'enabled_plugins'), '[].\n')
+    # Replaces /etc/rabbitmq/rabbitmq-env.conf: nothing from /etc applies.
+    _write(etc('rabbitmq', 'rabbitmq-env.conf'), '')
+
+
+def pci_alias(model_name, model):
+    return json.dumps({'name': model_name, 'vendor_id': model['vendor_id'],
+                       'product_id': model['product_id'],
+                       'device_type': 'type-PCI'})
+
+
+def nova(secrets, debug, venv_etc, description):
+    state = os.path.join(settings.DATA, 'nova')
+    shutil.copy(os.path.join(venv_etc, 'nova', 'api-paste.ini'),
+                etc('nova', 'api-paste.ini'))
+    models = description['gpu_models']
+    _write_ini(etc('nova', 'nova.conf'), {
+        'DEFAULT': dict(_common(debug), **{
+            'transport_url': transport_url(),
+            'my_ip': settings.HOST,
+            'state_path': state,
+            'allow_resize_to_same_host': True,
+        }),
+        'api': {'auth_strategy': 'keystone'},
+        'wsgi': {'api_paste_config': etc('nova', 'api-paste.ini')},
+        'api_database': {'connection': db_url('nova_api', secrets)},
+        'database': {'connection': db_url('nova', secrets)},
+        'keystone_authtoken': authtoken('nova', secrets),
+        'placement': service_auth('placement', secrets),
+        'neutron': service_auth('neutron', secrets),
+        'glance': {'region_name': settings.REGION},
+        'service_user': dict(service_auth('nova', secrets),
+                             send_service_user_token=True),
+        'conductor': {'workers': 1},
+        # Periodic discovery picks up nodes added later; `up` also runs
+        # discover_hosts itself so the first boot never waits for it.
+        'scheduler': {'workers': 1, 'discover_hosts_in_cells_interval': 30},
+        'filter_scheduler': {'enabled_filters': ','.join(SCHEDULER_FILTERS),
+                             'pci_in_placement': True},
+        'pci': {'alias': [pci_alias(name, model)
+                          for name, model in models.items()],
+                'report_in_placement': True},
+        # Plenty for parallel functional tests; the defaults stop at 10.
+        'quota': {'instances': 500, 'cores': 2000, 'ram': 4096000},
+        'vnc': {'enabled': False},
+        'oslo_concurrency': {'lock_path': os.path.join(state, 'locks')},
+        'oslo_messaging_notifications': _no_notifications(),
+    })
+    for node in description['nodes']:
+        compute_node(node, description)
+
+
+def node_dir(name, *parts):
+    return os.path.join(settings.DATA, 'nodes', name, *parts)
+
+
+def compute_node(node, description):
+    """A compute's own config file and the fake host it simulates.
+
+    device_spec lives only here: it is multi-valued, so values in the shared
+    nova.conf would add up with every node's.
+    """
+    name = node['name']
+    models = description['gpu_models']
+    for folder in ('instances', 'locks'):
+        os.makedirs(node_dir(name, folder), exist_ok=True)
+    spec = dict(description.get('node_defaults', {}), **node)
+    _write_ini(etc('nova', f'compute-{name}.conf'), {
+        'DEFAULT': {
+            'host': name,
+            'compute_driver': 'libvirt.LibvirtDriver',
+            'state_path': node_dir(name),
+            'instances_path': node_dir(name, 'instances'),
+        },
+        'libvirt': {'virt_type': 'kvm'},
+        'pci': {'device_spec': [
+            json.dumps({'vendor_id': models[m]['vendor_id'],
+                        'product_id': models[m]['product_id']})
+            for m in sorted(set(spec.get('gpus', [])))]},
+        'oslo_concurrency': {'lock_path': node_dir(name, 'locks')},
+    })
+    # What the fake-libvirt launcher builds the host from.
+    devices = [dict(models[m], model=m, bus=0x81, slot=slot, function=0)
+               for slot, m in enumerate(spec.get('gpus', []))]
+    _write(etc('nova', f'host-{name}.json'), json.dumps({
+        'hostname': name,
+        'vcpus': spec['vcpus'],
+        'memory_mb': spec['memory_mb'],
+        'disk_gb': spec['disk_gb'],
+        'pci_devices': devices,
+        'xml_dir': os.path.join(settings.XML, name),
+    }, indent=1) + '\n')
+
+
+def clouds_yaml(secrets):
+    """clouds.yaml for the admin and the member user (YAML by hand: the
+    orchestrator runs on a bare python3 without PyYAML)."""
+    def cloud(name, user, project):
+        return (f'  {name}:\n'
+                f'    region_name: {settings.REGION}\n'
+                f'    identity_api_version: 3\n'
+                f'    auth:\n'
+                f"      auth_url: {settings.url('keystone', '/v3')}\n"
+                f'      username: {user}\n'
+                f'      password: {secrets[user]}\n'
+                f'      project_name: {project}\n'
+                f'      user_domain_name: Default\n'
+                f'      project_domain_name: Default\n')
+    _write(settings.CLOUDS_YAML, 'clouds:\n' + cloud('devcloud', 'admin', 'admin')
+           + cloud('devcloud-member', 'member', 'demo'))
+    os.chmod(settings.CLOUDS_YAML, 0o600)
+
+
+def render_all(secrets, description, debug=False):
+    venv_etc = os.path.join(settings.VENV, 'etc')
+    for folder in ('keystone', 'placement', 'glance', 'neutron', 'nova'):
+        os.makedirs(etc(folder), exist_ok=True)
+    rabbitmq()
+    keystone(secrets, debug)
+    placement(secrets, debug)
+    glance(secrets, debug, venv_etc)
+    neutron(secrets, debug, venv_etc)
+    nova(secrets, debug, venv_etc, description)
+    clouds_yaml(secrets)

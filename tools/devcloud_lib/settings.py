@@ -1,0 +1,98 @@
+"""Where the local cloud lives: paths, ports, node description, secrets.
+
+Everything here is plain standard library: it is imported both by the
+orchestrator (any python3, before the venv exists) and by the helpers that
+run inside the venv.
+"""
+import json
+import os
+import secrets
+
+LIB_DIR = os.path.dirname(os.path.abspath(__file__))
+TOOLS_DIR = os.path.dirname(LIB_DIR)
+REPO_DIR = os.path.dirname(TOOLS_DIR)
+
+STATE = os.path.abspath(os.environ.get('DEVCLOUD_STATE')
+                        or os.path.join(REPO_DIR, '.state', 'devcloud'))
+VENV = os.path.join(STATE, 'venv')
+RUN = os.path.join(STATE, 'run')        # pidfiles
+LOG = os.path.join(STATE, 'log')        # one log per service or step
+ETC = os.path.join(STATE, 'etc')        # rendered configuration
+DATA = os.path.join(STATE, 'data')      # databases, images, node state
+XML = os.path.join(STATE, 'xml')        # domain XML saved per node
+DONE = os.path.join(STATE, 'done')      # markers of one-time steps
+CLOUDS_YAML = os.path.join(STATE, 'clouds.yaml')
+SECRETS_FILE = os.path.join(STATE, 'secrets.json')
+DB_SOCKET = os.path.join(RUN, 'mariadb.sock')
+
+REQUIREMENTS = os.path.join(LIB_DIR, 'requirements.txt')
+NODES_FILE = os.environ.get('DEVCLOUD_NODES') or os.path.join(
+    LIB_DIR, 'nodes.json')
+
+HOST = '127.0.0.1'
+REGION = 'RegionOne'
+
+# The one place the ports are chosen. Override any of them with
+# DEVCLOUD_PORTS="keystone=15000,nova=18774" (names as below).
+DEFAULT_PORTS = {
+    'keystone': 5000,
+    'glance': 9292,
+    'nova': 8774,
+    'placement': 8778,
+    'neutron': 9696,
+    'mariadb': 3306,
+    'rabbitmq': 5672,
+    # Erlang's port mapper and distribution port: private ones, so the
+    # epmd we start is ours alone and never shared with a system RabbitMQ.
+    'epmd': 4371,
+    'rabbitmq-dist': 25673,
+}
+
+
+def ports():
+    chosen = dict(DEFAULT_PORTS)
+    for item in filter(None, os.environ.get('DEVCLOUD_PORTS', '').split(',')):
+        name, _, value = item.partition('=')
+        name = name.strip()
+        if name not in chosen or not value.strip().isdigit():
+            raise SystemExit(
+                f"devcloud: bad DEVCLOUD_PORTS entry {item!r}: use "
+                f"NAME=PORT with NAME one of {', '.join(sorted(chosen))}")
+        chosen[name] = int(value)
+    return chosen
+
+
+def url(service, path=''):
+    return f'http://{HOST}:{ports()[service]}{path}'
+
+
+def load_nodes():
+    """The compute nodes and GPU models, from the node description file."""
+    with open(NODES_FILE) as f:
+        description = json.load(f)
+    models = description['gpu_models']
+    for node in description['nodes']:
+        for model in node.get('gpus', []):
+            if model not in models:
+                raise SystemExit(
+                    f"devcloud: node {node['name']!r} in {NODES_FILE} uses "
+                    f"GPU model {model!r}, not one of {', '.join(models)}")
+    return description
+
+
+# Service users that get the admin and service roles in project 'service'.
+SERVICE_USERS = ('nova', 'neutron', 'glance', 'placement')
+
+
+def load_secrets():
+    """Passwords, generated once and kept in the state folder."""
+    if os.path.exists(SECRETS_FILE):
+        with open(SECRETS_FILE) as f:
+            return json.load(f)
+    names = ('admin', 'member', 'database') + SERVICE_USERS
+    values = {name: secrets.token_urlsafe(18) for name in names}
+    os.makedirs(STATE, exist_ok=True)
+    fd = os.open(SECRETS_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        json.dump(values, f, indent=1)
+    return values
