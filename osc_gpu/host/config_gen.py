@@ -158,15 +158,15 @@ def build_host_config(host, all_gpus, alias_names=None, numa_policy=None):
     ids, drivers, notes = [], [], []
     for entry in gpus:
         ids += readiness.vfio_ids(entry)
-        grouped = [f for f in entry.functions if f in entry.peers]
-        drivers += [d.driver for d in [entry.device] + grouped
+        grouped = entry.grouped_functions
+        drivers += [d.driver for d in (entry.device,) + grouped
                     if not d.is_vfio_ready]
         for function in grouped:
             notes.append(
-                f'{inventory.describe(function)} shares the IOMMU group '
-                f'of GPU {entry.address}: vfio-pci.ids binds it to '
-                'vfio-pci too; nova passes functions one by one, so it '
-                'is not in device_spec')
+                f'{inventory.describe(function)} goes with GPU '
+                f'{entry.address} (same card, same IOMMU group): '
+                'vfio-pci.ids binds it to vfio-pci too; nova passes '
+                'functions one by one, so it is not in device_spec')
     if host.cpu_vendor is None:
         notes.append('CPU vendor unknown (no vendor_id in /proc/cpuinfo): '
                      'on AMD use amd_iommu=on instead of intel_iommu=on')

@@ -61,6 +61,17 @@ class GpuEntry:
                                           self.device.product_id)
 
     @property
+    def grouped_functions(self):
+        """Its other functions that must follow it to vfio-pci.
+
+        Those in its IOMMU group; with the IOMMU off, all of them, since
+        the functions of one card share a group once it is on.
+        """
+        if self.device.iommu_group is None:
+            return self.functions
+        return tuple(f for f in self.functions if f in self.peers)
+
+    @property
     def label(self):
         """'0000:81:00.0 (Tesla P4)', the way findings name a GPU."""
         return f'{self.address} ({self.name})'

@@ -52,6 +52,9 @@ class HostReport:
     def ready(self):
         return not self.problems
 
+    def with_findings(self, findings):
+        return dataclasses.replace(self, findings=self.findings + findings)
+
 
 def iommu_flag(cpu_vendor):
     return {'intel': 'intel_iommu=on', 'amd': 'amd_iommu=on'}.get(
@@ -136,7 +139,7 @@ def check_vfio(host):
 def vfio_ids(entry):
     """Ids vfio-pci.ids needs to claim this GPU and its own functions."""
     ids = [entry.device.ids]
-    ids += [f.ids for f in entry.functions if f in entry.peers]
+    ids += [f.ids for f in entry.grouped_functions]
     return list(dict.fromkeys(ids))
 
 

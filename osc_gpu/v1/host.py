@@ -102,9 +102,7 @@ class CheckHost(command.ShowOne):
         if conf is not None:
             gpus = inventory.passthrough_gpus(result.gpus)
             summary, findings = nova_pci_conf.check_nova_conf(conf, host, gpus)
-            result = readiness.HostReport(result.gpus,
-                                          result.findings + findings,
-                                          result.iommu, result.vfio)
+            result = result.with_findings(findings)
         self._problems = len(result.problems)
         return report.check_columns(result, host, summary)
 

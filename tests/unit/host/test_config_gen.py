@@ -83,8 +83,8 @@ def test_audio_function_goes_to_vfio_pci_ids_not_device_spec():
     assert config.vfio_pci_ids == ['10de:2230', '10de:1aef']
     assert config.modprobe == ['softdep snd_hda_intel pre: vfio-pci']
     [note] = config.notes
-    assert note.startswith('0000:3b:00.1 Audio device [10de:1aef] shares the '
-                           'IOMMU group of GPU 0000:3b:00.0')
+    assert note.startswith('0000:3b:00.1 Audio device [10de:1aef] goes with '
+                           'GPU 0000:3b:00.0 (same card, same IOMMU group)')
 
 
 def test_amd_host_gets_amd_flags():
@@ -175,7 +175,7 @@ def test_rendered_fragment():
     assert '#   intel_iommu=on iommu=pt vfio-pci.ids=10de:2230,10de:1aef\n' \
         in text
     assert '#   softdep snd_hda_intel pre: vfio-pci\n' in text
-    assert '# Note: 0000:3b:00.1 Audio device [10de:1aef] shares the IOMMU' \
+    assert '# Note: 0000:3b:00.1 Audio device [10de:1aef] goes with GPU' \
         in text
     comments = [line for line in text.splitlines() if line.startswith('#')]
     assert max(len(line) for line in comments) <= 79
@@ -195,3 +195,14 @@ def test_generated_config_passes_the_nova_conf_check(name):
     assert conf.errors == ()
     for option in conf.values('pci', 'alias'):
         assert json.loads(option.value)['numa_policy'] == 'socket'
+
+
+def test_audio_function_follows_its_gpu_while_the_iommu_is_off(tmp_path):
+    host = fakehost.HOSTS['iommu-off'].add(fakehost.Dev(
+        '0000:81:00.1', '10de:10f0', 0x040300, '10de:11d8', 'snd_hda_intel',
+        None, 1))
+    facts = sysfs.read_host(fakehost.build(host, tmp_path))
+    config = config_gen.build_host_config(facts, inventory.list_gpus(facts))
+    assert config.vfio_pci_ids == ['10de:1bb3', '10de:10f0']
+    assert config.modprobe == ['softdep nouveau pre: vfio-pci',
+                               'softdep snd_hda_intel pre: vfio-pci']
