@@ -23,7 +23,7 @@ import fixtures  # noqa: E402
 
 from nova.tests import fixtures as nova_fixtures  # noqa: E402
 from nova.tests.fixtures import libvirt as fakelibvirt  # noqa: E402
-from nova.virt.libvirt import host as libvirt_host  # noqa: E402
+from nova import thread_pool_factory  # noqa: E402
 
 VENDOR_NAMES = {'10de': 'NVIDIA Corporation'}
 
@@ -46,6 +46,21 @@ def fake_connection(host):
         hostname=host['hostname'])
 
 
+def init_events(host):
+    """Host._init_events without the connection-event thread.
+
+    LibvirtFixture disables libvirt events altogether, which in nova 34 also
+    drops the delayed executor that server delete needs; so events stay on.
+    But the connection-event thread loops forever in nova's default pool
+    and would block a graceful stop; a fake connection never closes anyway.
+    """
+    host._delayed_executor = (
+        thread_pool_factory.StaticallyDelayingCancellableTaskExecutorWrapper(
+            delay=15, executor=thread_pool_factory.get_executor(
+                thread_pool_factory.ExecutorType.DEFAULT)))
+    host._event_handler.start()
+
+
 class FakeHost(fixtures.Fixture):
     """Everything nova's libvirt driver needs from a host, faked."""
 
@@ -59,9 +74,6 @@ class FakeHost(fixtures.Fixture):
             fixtures.MockPatch(target, **kw))
         # Modules that import libvirt lazily find the fake one.
         sys.modules['libvirt'] = fakelibvirt
-        # LibvirtFixture disables the libvirt event thread, which in nova 34
-        # also drops the delayed executor server delete needs: keep it.
-        init_events = libvirt_host.Host._init_events
         self.useFixture(nova_fixtures.LibvirtImageBackendFixture())
         self.useFixture(nova_fixtures.CGroupsFixture())
         self.useFixture(nova_fixtures.LibvirtFixture())
