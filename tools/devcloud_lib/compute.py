@@ -24,6 +24,7 @@ import fixtures  # noqa: E402
 from nova.tests import fixtures as nova_fixtures  # noqa: E402
 from nova.tests.fixtures import libvirt as fakelibvirt  # noqa: E402
 from nova import thread_pool_factory  # noqa: E402
+from nova.virt.libvirt import driver as libvirt_driver  # noqa: E402
 
 VENDOR_NAMES = {'10de': 'NVIDIA Corporation'}
 
@@ -61,6 +62,24 @@ def init_events(host):
     host._event_handler.start()
 
 
+def with_disk_files(disk_info_from_config):
+    """Wrap LibvirtDriver._get_instance_disk_info_from_config so that each
+    file-backed disk has at least an empty placeholder file.
+
+    Disk creation is faked, but a hard reboot (how a stopped server starts
+    again) and the resource tracker stat the disk files named in the XML.
+    """
+    def wrapper(driver, guest_config, block_device_info=None):
+        for device in guest_config.devices:
+            path = getattr(device, 'source_path', None)
+            if (getattr(device, 'source_type', None) == 'file' and path
+                    and not os.path.exists(path)):
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                open(path, 'a').close()
+        return disk_info_from_config(driver, guest_config, block_device_info)
+    return wrapper
+
+
 class FakeHost(fixtures.Fixture):
     """Everything nova's libvirt driver needs from a host, faked."""
 
@@ -95,6 +114,11 @@ class FakeHost(fixtures.Fixture):
         patch('nova.virt.libvirt.driver.libvirt_utils.file_open',
               side_effect=lambda *a, **k: io.BytesIO(b''))
         patch('nova.privsep.utils.supports_direct_io', return_value=True)
+        driver = libvirt_driver.LibvirtDriver
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.libvirt.driver.LibvirtDriver.'
+            '_get_instance_disk_info_from_config',
+            with_disk_files(driver._get_instance_disk_info_from_config)))
         patch('nova.virt.libvirt.host.Host.get_online_cpus',
               return_value=set(range(self.host['vcpus'])))
         patch('nova.virt.libvirt.host.Host._get_avail_memory_kb',
