@@ -151,10 +151,27 @@ class GpuCloud:
                 flat[key] = value
         return flat
 
-    def set_image_properties(self, image, properties):
-        """Set all ``properties`` in one PATCH, which glance applies whole."""
+    def set_image_properties(self, image, properties, current=None):
+        """Set ``properties`` in one JSON-patch PATCH, which glance applies
+        whole or not at all.
+
+        Not the SDK's ``update_image``: it diffs the whole resource and
+        also sends "remove" operations for attributes glance manages itself
+        (``stores``, ``owner_specified.*``), which glance refuses with 409.
+        """
+        from openstack import exceptions as sdk_exc
+        current = self.image_properties(image, tuple(properties)) \
+            if current is None else current
+        ops = [{'op': 'replace' if key in current else 'add',
+                'path': '/%s' % key, 'value': str(value)}
+               for key, value in properties.items()]
         with reporting("setting properties on image '%s'" % image.name):
-            return self.conn.image.update_image(image, **properties)
+            response = self.conn.image.patch(
+                '/images/%s' % image.id, json=ops, headers={
+                    'Content-Type':
+                        'application/openstack-images-v2.1-json-patch'})
+            sdk_exc.raise_from_response(response)
+            return self.conn.image.get_image(image.id)
 
     # -- servers -------------------------------------------------------
     def create_server(self, **attrs):

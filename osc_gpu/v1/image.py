@@ -72,7 +72,7 @@ class PrepareGpuImage(base.CloudCommandMixin, command.ShowOne):
             result = 'would change'
         else:
             image = gpu_cloud.set_image_properties(
-                image, {k: new for k, (_, new) in diff.items()})
+                image, {k: new for k, (_, new) in diff.items()}, current)
             current = gpu_cloud.image_properties(image, tuple(wanted))
             result = 'changed'
         if parsed_args.dry_run:
