@@ -42,7 +42,7 @@ bench: venv
 
 docs: venv
 	$(PIP) install -r doc/requirements.txt
-	$(VENV)/bin/sphinx-build -W --keep-going -b html doc/source doc/build/html
+	$(VENV)/bin/sphinx-build -E -W --keep-going -b html doc/source doc/build/html
 
 build: venv
 	$(PIP) install build

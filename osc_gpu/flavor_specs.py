@@ -113,7 +113,8 @@ def check_numa_policy(policy, release):
         if policy == value and not release.at_least(since):
             raise InvalidExtraSpec(
                 "--numa-policy %s needs %s or later; this cloud runs %s "
-                "(use required, legacy or preferred)" % (value, since, release))
+                "(use required, legacy or preferred)"
+                % (value, since, release))
 
 
 def gpu_flavor_specs(requests, hide_hypervisor, numa_policy, properties,

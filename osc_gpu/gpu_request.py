@@ -61,8 +61,8 @@ def parse_gpu_request(text):
     if not (count_text.isascii() and count_text.isdigit()):
         raise InvalidGpuRequest(
             "invalid GPU request '%s': count '%s' must be a whole number "
-            "from 1 to %d (%s)" % (text, count_text, MAX_GPU_COUNT,
-                                  _example(alias)))
+            "from 1 to %d (%s)"
+            % (text, count_text, MAX_GPU_COUNT, _example(alias)))
     count = int(count_text)
     if not 1 <= count <= MAX_GPU_COUNT:
         raise InvalidGpuRequest(

@@ -19,7 +19,7 @@ class CloudCommandMixin:
     _gpu_cloud = None
 
     def gpu_cloud(self):
-        """The :class:`~osc_gpu.cloud.GpuCloud`, authenticating on first use."""
+        """The :class:`~osc_gpu.cloud.GpuCloud`; authenticates on first use."""
         if self._gpu_cloud is None:
             self.auth_required = True
             with cloud.reporting('authenticating'):

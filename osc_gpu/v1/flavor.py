@@ -64,7 +64,7 @@ class CreateGpuFlavor(base.CloudCommandMixin, command.ShowOne):
         parser.add_argument('name', metavar='<flavor-name>',
                             help='New flavor name')
         parser.add_argument(
-            '--gpu', metavar='<alias>:<count>', action='append',
+            '--gpu', metavar='<alias:count>', action='append',
             required=True, dest='gpus',
             help='GPUs to pass through, by [pci] alias name and count, e.g. '
                  'P4:2 (repeat, or give a comma list as nova writes it)')
@@ -115,7 +115,9 @@ class CreateGpuFlavor(base.CloudCommandMixin, command.ShowOne):
                           help='Do not hide the hypervisor')
         parser.add_argument(
             '--numa-policy', choices=flavor_specs.NUMA_POLICIES,
-            help='PCI NUMA affinity policy (hw:pci_numa_affinity_policy)')
+            metavar='<policy>',
+            help='PCI NUMA affinity policy (hw:pci_numa_affinity_policy): '
+                 + ', '.join(flavor_specs.NUMA_POLICIES))
         parser.add_argument(
             '--or-show', action='store_true',
             help='Show an existing flavor of this name with the same GPU '

@@ -92,7 +92,8 @@ class FakeCloud:
                 'identity': self.auth_url, 'compute': self.compute_url,
                 'image': self.image_url,
                 'placement': self.placement_url})}}
-        self.mock.post(self.auth_url + '/auth/tokens', json=token, status_code=201,
+        self.mock.post(self.auth_url + '/auth/tokens', json=token,
+                       status_code=201,
                        headers={'X-Subject-Token': TOKEN})
 
     def _register_compute(self, max_version):

@@ -47,8 +47,11 @@ def test_polls_start_fast_and_back_off():
 
 def test_a_half_second_build_is_seen_within_a_second():
     clock = Clock()
-    server = lambda: types.SimpleNamespace(
-        status='ACTIVE' if clock.now >= 0.5 else 'BUILD')
+
+    def server():
+        return types.SimpleNamespace(
+            status='ACTIVE' if clock.now >= 0.5 else 'BUILD')
+
     waiting.wait_for_status(server, ('ACTIVE',), ('ERROR',), 60,
                             clock=clock, sleep=clock.sleep)
     assert clock.now < 1.0
