@@ -154,18 +154,22 @@ def down():
 
 def status():
     description = settings.load_nodes()
-    rows, all_up = [], True
+    rows, all_up, total_kib = [], True, 0
     for service in services.all_services(description):
         pid = service.pid()
         up = pid is not None and (service.port is None
                                   or procs.port_open(service.port))
         all_up &= up
-        rows.append((service.name, str(pid or '-'),
-                     str(service.port or '-'), 'up' if up else 'down'))
+        rss = procs.rss_kib(service.name) if pid else 0
+        total_kib += rss
+        rows.append((service.name, str(pid or '-'), str(service.port or '-'),
+                     str(rss // 1024) if pid else '-', 'up' if up else 'down'))
+    rows.append(('total', '', '', str(total_kib // 1024), ''))
     width = max(len(r[0]) for r in rows)
-    print(f"{'SERVICE':<{width}}  {'PID':>7}  {'PORT':>5}  STATE")
-    for name, pid, port, state in rows:
-        print(f'{name:<{width}}  {pid:>7}  {port:>5}  {state}')
+    print(f"{'SERVICE':<{width}}  {'PID':>7}  {'PORT':>5}  {'RSS MiB':>7}  "
+          f"STATE")
+    for name, pid, port, rss, state in rows:
+        print(f'{name:<{width}}  {pid:>7}  {port:>5}  {rss:>7}  {state}')
     return 0 if all_up else 1
 
 
