@@ -43,6 +43,8 @@ GPU_CLASS = 'CUSTOM_PCI_10DE_1BB3'      # Tesla P4, as nova derives it
 TRAITS = ['COMPUTE_MANAGED_PCI_DEVICE', 'OWNER_NOVA']
 ROOT_TRAITS = ['COMPUTE_STATUS_DISABLED']
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
+# 0.5 s doubling: about two minutes of waiting in all.
+CONNECT_RETRIES = 8
 # Every 10th synthetic host gets one server-like consumer holding a GPU.
 USED_EVERY = 10
 
@@ -71,10 +73,12 @@ class SyntheticHosts:
         with concurrent.futures.ThreadPoolExecutor(self.workers) as pool:
             return list(pool.map(function, items))
 
-    def _provider(self, name, inventories, traits, parent=None):
+    def _provider(self, name, inventories, traits, parent=None, made=None):
         rp = self.conn.placement.create_resource_provider(
             name=name, parent_provider_id=parent)
         (self.devices if parent else self.roots).append(rp.id)
+        if made is not None:
+            made.append(rp.id)
         rp = self.conn.placement.set_resource_provider_inventories(
             rp, inventories, rp.generation)
         placement_call(self.conn, 'PUT',
@@ -83,19 +87,16 @@ class SyntheticHosts:
                         'resource_provider_generation': rp.generation})
         return rp
 
-    def _host(self, index):
-        name = '%sh%04d' % (self.run, index)
+    def _build(self, name, used, made):
         root = self._provider(name, {
             'VCPU': {'total': 64, 'max_unit': 64},
             'MEMORY_MB': {'total': 262144, 'max_unit': 262144}},
-            ROOT_TRAITS)
-        gpus = []
-        for slot in range(4):
-            gpu = self._provider('%s_0000:%02x:00.0' % (name, 0x81 + slot),
-                                 {GPU_CLASS: {'total': 1, 'max_unit': 1}},
-                                 TRAITS, parent=root.id)
-            gpus.append(gpu.id)
-        if index % USED_EVERY == 0:
+            ROOT_TRAITS, made=made)
+        gpus = [self._provider('%s_0000:%02x:00.0' % (name, 0x81 + slot),
+                               {GPU_CLASS: {'total': 1, 'max_unit': 1}},
+                               TRAITS, parent=root.id).id
+                for slot in range(4)]
+        if used:
             consumer = str(uuid.uuid4())
             self.consumers.append(consumer)
             placement_call(self.conn, 'PUT', '/allocations/%s' % consumer,
@@ -106,6 +107,25 @@ class SyntheticHosts:
                                'project_id': self.conn.current_project_id,
                                'user_id': self.conn.current_user_id,
                                'consumer_generation': None})
+        return root.id
+
+    def _host(self, index):
+        # A request cut off by a placement restart may have been applied
+        # (a retried create then meets its own name): a failed host is
+        # removed whole and made again under a new name.
+        for attempt in range(3):
+            name = '%sh%04d%s' % (self.run, index,
+                                  'r%d' % attempt if attempt else '')
+            made = []
+            try:
+                return self._build(name, index % USED_EVERY == 0, made)
+            except Exception as exc:
+                print('host %s failed (%s); retrying' % (name, exc),
+                      file=sys.stderr)
+                if made:
+                    remove_tree(self.conn, made[0])
+                if attempt == 2:
+                    raise
 
     def grow_to(self, count):
         self._pool(self._host, range(self.count, count))
@@ -113,7 +133,7 @@ class SyntheticHosts:
 
     @property
     def used(self):
-        return len(self.consumers)
+        return len(range(0, self.count, USED_EVERY))
 
     def delete(self):
         """Remove everything made; returns how many removals failed."""
@@ -125,6 +145,11 @@ class SyntheticHosts:
             failed += self._pool(self._quietly(
                 lambda u: self.conn.placement.delete_resource_provider(
                     u, ignore_missing=True)), batch)
+        # Anything made by a request whose answer was lost is found by
+        # name.
+        failed.append(self._quietly(
+            lambda prefix: cleanup_leftovers(self.conn, self.workers,
+                                             prefix))(self.run))
         return sum(failed)
 
     @staticmethod
@@ -141,6 +166,20 @@ class SyntheticHosts:
         return attempt
 
 
+def remove_tree(conn, root):
+    """Delete a synthetic host: its consumers, children, then the root."""
+    tree = placement_call(conn, 'GET', '/resource_providers?in_tree=%s'
+                          % root, '1.14')['resource_providers']
+    for rp in tree:
+        for consumer in placement_call(
+                conn, 'GET', '/resource_providers/%s/allocations'
+                % rp['uuid'], '1.14')['allocations']:
+            delete_allocation(conn, consumer)
+    for rp in sorted(tree, key=lambda p: p['uuid'] == root):
+        conn.placement.delete_resource_provider(rp['uuid'],
+                                                ignore_missing=True)
+
+
 def delete_allocation(conn, consumer):
     response = conn.placement.delete('/allocations/%s' % consumer,
                                      microversion='1.28')
@@ -148,11 +187,11 @@ def delete_allocation(conn, consumer):
         sdk_exceptions.raise_from_response(response)
 
 
-def cleanup_leftovers(conn, workers):
-    """Remove every ``bench-cap-`` provider and its consumers."""
+def cleanup_leftovers(conn, workers, prefix=PREFIX):
+    """Remove every provider named ``prefix...`` and its consumers."""
     providers = placement_call(conn, 'GET', '/resource_providers',
                                '1.14')['resource_providers']
-    ours = [p for p in providers if p['name'].startswith(PREFIX)]
+    ours = [p for p in providers if p['name'].startswith(prefix)]
     consumers = set()
     for rp in ours:
         consumers.update(placement_call(
@@ -168,11 +207,15 @@ def cleanup_leftovers(conn, workers):
     return len(ours)
 
 
+class CliFailed(Exception):
+    pass
+
+
 def openstack_cli(argv, env):
     done = subprocess.run([OPENSTACK] + argv, env=env, capture_output=True,
                           text=True)
     if done.returncode != 0:
-        raise SystemExit('openstack %s failed: %s' % (
+        raise CliFailed('openstack %s failed: %s' % (
             ' '.join(argv), done.stderr.strip()[-2000:]))
     return done
 
@@ -220,10 +263,42 @@ def baseline_command(env):
     return ['flavor', 'list', '-f', 'json']
 
 
-def measure(conn, hosts, env, repeat, baseline):
+def measure_between_restarts(conn, hosts, env, repeat, baseline):
+    """:func:`measure`, again when the cloud restarted under it."""
+    for attempt in range(3):
+        try:
+            return measure(conn, hosts, env, repeat, baseline)
+        except CliFailed as exc:
+            if attempt == 2:
+                raise SystemExit(str(exc))
+            print('measuring failed, retrying once the cloud answers: %s'
+                  % str(exc).splitlines()[-1][:200], file=sys.stderr)
+            wait_for_cloud(env)
+
+
+def wait_for_cloud(env, seconds=300):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(5)
+        try:
+            openstack_cli(['flavor', 'list', '-f', 'value', '-c', 'ID'], env)
+            return
+        except CliFailed:
+            pass
+    raise SystemExit('the cloud did not come back within %d s' % seconds)
+
+
+def seconds_of(call):
     started = time.perf_counter()
-    caps = placement.pci_capacity(conn)
-    library = time.perf_counter() - started
+    result = call()
+    return time.perf_counter() - started, result
+
+
+def measure(conn, hosts, env, repeat, baseline):
+    # In process: the two reads alone, then both as the command makes them.
+    providers, _ = seconds_of(lambda: placement._device_providers(conn))
+    candidates, _ = seconds_of(lambda: placement._tree_summaries(conn))
+    library, caps = seconds_of(lambda: placement.pci_capacity(conn))
     seconds, out = timed(['gpu', 'capacity', '-f', 'json'], env, repeat)
     check_rows(json.loads(out), hosts)
     all_requests, to_placement = count_requests(
@@ -231,6 +306,7 @@ def measure(conn, hosts, env, repeat, baseline):
         conn.placement.get_endpoint().rstrip('/'))
     base_seconds, _ = timed(baseline, env, repeat)
     return {'hosts': hosts.count, 'devices': len(caps),
+            'providers': providers, 'candidates': candidates,
             'library': library, 'command': seconds,
             'requests': all_requests, 'placement': to_placement,
             'baseline': base_seconds, 'ratio': seconds / base_seconds}
@@ -239,12 +315,16 @@ def measure(conn, hosts, env, repeat, baseline):
 def print_table(results, baseline):
     print('\nopenstack gpu capacity -f json, median of the timed runs; '
           'baseline: openstack %s' % ' '.join(baseline))
-    header = ('synthetic hosts', 'GPU providers', 'library s', 'command s',
-              'requests', 'placement req', 'baseline s', 'ratio')
+    print('list s / candidates s: each read alone; library s: both, as '
+          'placement.pci_capacity() makes them')
+    header = ('synthetic hosts', 'GPU providers', 'list s', 'candidates s',
+              'library s', 'command s', 'requests', 'placement req',
+              'baseline s', 'ratio')
     print(' | '.join(header))
     for r in results:
         print(' | '.join([
             '%15d' % r['hosts'], '%13d' % r['devices'],
+            '%6.2f' % r['providers'], '%12.2f' % r['candidates'],
             '%9.2f' % r['library'], '%9.2f' % r['command'],
             '%8d' % r['requests'], '%13d' % r['placement'],
             '%10.2f' % r['baseline'], '%5.2fx' % r['ratio']]))
@@ -277,7 +357,10 @@ def main():
     args = parser.parse_args()
     env = cloud_env()
     os.environ.update(env)
-    conn = openstack.connect(cloud=env['OS_CLOUD'])
+    # Rides over a restart of the cloud's services (seconds to a minute),
+    # so that the removal at the end, above all, gets through.
+    conn = openstack.connect(cloud=env['OS_CLOUD'],
+                             connect_retries=CONNECT_RETRIES)
     if args.cleanup:
         print('removed %d %s providers' % (
             cleanup_leftovers(conn, args.workers), PREFIX))
@@ -298,7 +381,8 @@ def main():
             print('%d synthetic hosts (%d GPU providers) ready in %.1f s'
                   % (count, 4 * count, time.perf_counter() - started),
                   flush=True)
-            results.append(measure(conn, hosts, env, args.repeat, baseline))
+            results.append(measure_between_restarts(
+                conn, hosts, env, args.repeat, baseline))
     finally:
         started = time.perf_counter()
         failed = hosts.delete()
