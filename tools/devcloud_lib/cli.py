@@ -8,6 +8,7 @@ usage: tools/devcloud up       install (first time), start what is down, wait
 
 State, config and logs live in .state/devcloud/ (or $DEVCLOUD_STATE).
 """
+import fcntl
 import os
 import re
 import subprocess
@@ -211,8 +212,20 @@ def xml(server):
     return 0
 
 
+def exclusive(command):
+    """Run command holding the state folder's lock: two `up`s (or an `up`
+    and a `down`) at once would start services twice."""
+    def locked():
+        os.makedirs(settings.STATE, exist_ok=True)
+        with open(os.path.join(settings.STATE, '.lock'), 'w') as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return command()
+    return locked
+
+
 def main(argv):
-    commands = {'up': up, 'down': down, 'status': status, 'env': env}
+    commands = {'up': exclusive(up), 'down': exclusive(down),
+                'status': status, 'env': env}
     try:
         if len(argv) == 1 and argv[0] in commands:
             return commands[argv[0]]()
@@ -223,5 +236,8 @@ def main(argv):
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # a bug of ours: still one line, still exit 1
+        say(f'{argv[0]} failed: {type(e).__name__}: {e}')
+        return 1
     print(__doc__.strip(), file=sys.stderr)
     return 2

@@ -132,7 +132,10 @@ def mariadb():
             # A throwaway dev database: trade durability for speed (schema
             # migrations are mostly fsyncs otherwise).
             '--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=0',
-            '--skip-log-bin', '--innodb-buffer-pool-size=64M']
+            '--skip-log-bin', '--innodb-buffer-pool-size=64M',
+            # Small caches: the whole data set is a few tens of MB.
+            '--aria-pagecache-buffer-size=8M', '--key-buffer-size=8M',
+            '--innodb-log-buffer-size=4M', '--table-open-cache=1000']
     return Service('mariadb', argv, dict(os.environ), port,
                    ready=lambda: procs.port_open(port))
 
