@@ -357,10 +357,12 @@ def main():
     args = parser.parse_args()
     env = cloud_env()
     os.environ.update(env)
-    # Rides over a restart of the cloud's services (seconds to a minute),
-    # so that the removal at the end, above all, gets through.
+    # Rides over a restart of the cloud's services (seconds to a minute:
+    # refused connections, then 503 while keystone is not up yet), so that
+    # the removal at the end, above all, gets through.
     conn = openstack.connect(cloud=env['OS_CLOUD'],
-                             connect_retries=CONNECT_RETRIES)
+                             connect_retries=CONNECT_RETRIES,
+                             status_code_retries=CONNECT_RETRIES)
     if args.cleanup:
         print('removed %d %s providers' % (
             cleanup_leftovers(conn, args.workers), PREFIX))
