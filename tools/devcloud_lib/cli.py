@@ -11,6 +11,7 @@ State, config and logs live in .state/devcloud/ (or $DEVCLOUD_STATE).
 import fcntl
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -175,7 +176,7 @@ def status():
 
 
 def env():
-    print(f'export OS_CLIENT_CONFIG_FILE={settings.CLOUDS_YAML}')
+    print(f'export OS_CLIENT_CONFIG_FILE={shlex.quote(settings.CLOUDS_YAML)}')
     print('export OS_CLOUD=devcloud')
     return 0
 
