@@ -2,7 +2,6 @@
 and the venv holding the pinned OpenStack releases."""
 import hashlib
 import os
-import subprocess
 import sys
 
 from devcloud_lib import procs

@@ -1,11 +1,12 @@
 """Parallel clients against the local cloud: does anything answer 5xx?
 
-    .state/devcloud/venv/bin/python -m devcloud_lib.loadcheck [CLIENTS] [ROUNDS]
+    PYTHONPATH=tools .state/devcloud/venv/bin/python \
+        -m devcloud_lib.loadcheck [CLIENTS] [ROUNDS]
 
-(run with PYTHONPATH=tools). Each client, in its own thread and session,
-repeats ROUNDS times: create a flavor, boot a server from tiny-raw with no
-network, wait for ACTIVE, list servers and flavors, delete both. Prints
-request counts by status class and exits 1 on any 5xx or failed boot.
+Each client, in its own thread and session, repeats ROUNDS times: create a
+flavor, boot a server from tiny-raw with no network, wait for ACTIVE, list
+servers and flavors, delete both. Prints request counts by HTTP status and
+exits 1 on any 5xx or failed boot.
 Bounded in count and time; talks to 127.0.0.1 only.
 """
 import collections

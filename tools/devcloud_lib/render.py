@@ -48,7 +48,8 @@ def db_url(database, secrets):
 
 def transport_url():
     # guest may only log in over loopback, which is all this cloud uses.
-    return f"rabbit://guest:guest@{settings.HOST}:{settings.ports()['rabbitmq']}/"
+    port = settings.ports()['rabbitmq']
+    return f'rabbit://guest:guest@{settings.HOST}:{port}/'
 
 
 def service_auth(user, secrets):
@@ -276,7 +277,8 @@ def clouds_yaml(secrets):
                 f'      project_name: {project}\n'
                 f'      user_domain_name: Default\n'
                 f'      project_domain_name: Default\n')
-    _write(settings.CLOUDS_YAML, 'clouds:\n' + cloud('devcloud', 'admin', 'admin')
+    _write(settings.CLOUDS_YAML, 'clouds:\n'
+           + cloud('devcloud', 'admin', 'admin')
            + cloud('devcloud-member', 'member', 'demo'))
     os.chmod(settings.CLOUDS_YAML, 0o600)
 

@@ -61,16 +61,17 @@ def venv_env(**extra):
 def rabbit_env():
     ports = settings.ports()
     base = os.path.join(settings.DATA, 'rabbitmq')
+    conf = lambda name: render.etc('rabbitmq', name)  # noqa: E731
     env = dict(os.environ)
     env.update({
         'HOME': os.path.join(base, 'home'),   # holds the .erlang.cookie
         'RABBITMQ_MNESIA_BASE': os.path.join(base, 'mnesia'),
         'RABBITMQ_LOG_BASE': os.path.join(settings.LOG, 'rabbitmq'),
         'RABBITMQ_NODENAME': 'devcloud@localhost',
-        'RABBITMQ_CONFIG_FILE': render.etc('rabbitmq', 'rabbitmq.conf'),
-        'RABBITMQ_ADVANCED_CONFIG_FILE': render.etc('rabbitmq', 'advanced.config'),
-        'RABBITMQ_ENABLED_PLUGINS_FILE': render.etc('rabbitmq', 'enabled_plugins'),
-        'RABBITMQ_CONF_ENV_FILE': render.etc('rabbitmq', 'rabbitmq-env.conf'),
+        'RABBITMQ_CONFIG_FILE': conf('rabbitmq.conf'),
+        'RABBITMQ_ADVANCED_CONFIG_FILE': conf('advanced.config'),
+        'RABBITMQ_ENABLED_PLUGINS_FILE': conf('enabled_plugins'),
+        'RABBITMQ_CONF_ENV_FILE': conf('rabbitmq-env.conf'),
         'RABBITMQ_PID_FILE': os.path.join(settings.RUN, 'rabbitmq.own.pid'),
         'RABBITMQ_DIST_PORT': str(ports['rabbitmq-dist']),
         'RABBITMQ_SERVER_START_ARGS':
