@@ -115,16 +115,18 @@ def up():
     databases.create_databases(secrets)
     databases.sync_schemas(secrets, say)
 
-    # APIs that need only the database; nova waits for the catalog, or its
-    # services would cache a missing placement endpoint.
-    start_missing([keystone, placement, glance, neutron])
-    wait_ready([keystone])
+    # nova must not start before the catalog lists placement: its services
+    # would cache the missing endpoint. Once registered, start all at once.
     catalog_step = 'catalog-' + re.sub(r'\W', '-', str(sorted(
         settings.ports().items())))
+    nova = [conductor, scheduler, nova_api]
+    start_missing([keystone, placement, glance, neutron]
+                  + nova * databases.done(catalog_step))
     if not databases.done(catalog_step):
+        wait_ready([keystone])
         venv_python('devcloud_lib.cloudapi', 'catalog')
         databases.mark(catalog_step)
-    start_missing([nova_api, conductor, scheduler])
+        start_missing(nova)
 
     # A compute pings the conductor at start and waits 10 s per lost ping.
     wait_ready([rabbit, conductor])
