@@ -84,7 +84,7 @@ def wait_hosts_mapped(names, timeout=START_TIMEOUT):
         if set(names) <= registered:
             procs.run_step('nova-discover-hosts', [
                 os.path.join(settings.VENV, 'bin', 'nova-manage'),
-                '--config-file', render.etc('nova', 'nova.conf'),
+                *services.nova_controller_args(),
                 'cell_v2', 'discover_hosts'], env=services.venv_env())
             continue
         if time.monotonic() > deadline:

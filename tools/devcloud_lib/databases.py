@@ -9,6 +9,7 @@ import subprocess
 
 from devcloud_lib import procs
 from devcloud_lib import render
+from devcloud_lib import services
 from devcloud_lib import settings
 
 DATABASES = ('keystone', 'glance', 'placement', 'nova_api', 'nova',
@@ -70,8 +71,7 @@ def _venv_bin(name):
 def schema_chains(secrets):
     """{chain: [(step, argv)]}: the steps not yet done, chains independent."""
     keystone = ['--config-file', render.etc('keystone', 'keystone.conf')]
-    nova = [_venv_bin('nova-manage'), '--config-file',
-            render.etc('nova', 'nova.conf')]
+    nova = [_venv_bin('nova-manage')] + services.nova_controller_args()
     keystone_url = settings.url('keystone', '/v3')
     owner = ['--keystone-user', 'root', '--keystone-group', 'root']
     chains = {

@@ -192,11 +192,6 @@ def nova(secrets, debug, venv_etc, description):
             'state_path': state,
             'allow_resize_to_same_host': True,
         }),
-        'api': {'auth_strategy': 'keystone'},
-        'wsgi': {'api_paste_config': etc('nova', 'api-paste.ini')},
-        'api_database': {'connection': db_url('nova_api', secrets)},
-        'database': {'connection': db_url('nova', secrets)},
-        'keystone_authtoken': authtoken('nova', secrets),
         'placement': service_auth('placement', secrets),
         'neutron': service_auth('neutron', secrets),
         'glance': {'region_name': settings.REGION},
@@ -216,6 +211,16 @@ def nova(secrets, debug, venv_etc, description):
         'vnc': {'enabled': False},
         'oslo_concurrency': {'lock_path': os.path.join(state, 'locks')},
         'oslo_messaging_notifications': _no_notifications(),
+    })
+    # What only the controller services (API, conductor, scheduler,
+    # nova-manage) read: computes reach the database through the conductor,
+    # and one that can see the API database tries to, logging errors.
+    _write_ini(etc('nova', 'controller.conf'), {
+        'api': {'auth_strategy': 'keystone'},
+        'wsgi': {'api_paste_config': etc('nova', 'api-paste.ini')},
+        'api_database': {'connection': db_url('nova_api', secrets)},
+        'database': {'connection': db_url('nova', secrets)},
+        'keystone_authtoken': authtoken('nova', secrets),
     })
     for node in description['nodes']:
         compute_node(node, description)

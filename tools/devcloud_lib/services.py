@@ -180,13 +180,17 @@ def nova_api():
     return _api('nova-api', 'nova.wsgi.osapi_compute',
                 settings.ports()['nova'], '/',
                 OS_NOVA_CONFIG_DIR=render.etc('nova'),
-                OS_NOVA_CONFIG_FILES='api-paste.ini;nova.conf')
+                OS_NOVA_CONFIG_FILES='api-paste.ini;nova.conf;controller.conf')
+
+
+def nova_controller_args():
+    return ['--config-file', render.etc('nova', 'nova.conf'),
+            '--config-file', render.etc('nova', 'controller.conf')]
 
 
 def nova_service(binary, queue):
     argv = [os.path.join(settings.VENV, 'bin', 'python'),
-            '-m', 'devcloud_lib.unforked', binary,
-            '--config-file', render.etc('nova', 'nova.conf')]
+            '-m', 'devcloud_lib.unforked', binary] + nova_controller_args()
     return Service(binary, argv, venv_env(), queue=queue)
 
 
