@@ -76,10 +76,16 @@ def _tree_summaries(conn):
 
 def _own_capacity(conn, device):
     path = '/resource_providers/%s' % device.uuid
-    with cloud.reporting("reading inventory and usage of '%s'" % device.name):
-        inventories = _get(conn, path + '/inventories',
-                           PROVIDER_MICROVERSION)['inventories']
-        usages = _get(conn, path + '/usages', PROVIDER_MICROVERSION)['usages']
+    try:
+        with cloud.reporting("reading inventory and usage of '%s'"
+                             % device.name):
+            inventories = _get(conn, path + '/inventories',
+                               PROVIDER_MICROVERSION)['inventories']
+            usages = _get(conn, path + '/usages',
+                          PROVIDER_MICROVERSION)['usages']
+    except cloud.NotFound:
+        # Removed since the list was read (host deleted): nothing to count.
+        return []
     return capacity.capacity_from_inventory(device, inventories, usages)
 
 

@@ -72,6 +72,12 @@ class FakePlacement:
             devices.append(device)
         return root, devices
 
+    def forget(self, rp_uuid):
+        """Keep listing a provider whose own reads answer 404, as one
+        deleted between two requests would."""
+        del self.inventories[rp_uuid]
+        del self.usages[rp_uuid]
+
     def allocate(self, consumer, allocations):
         """Record ``{rp uuid: {rc: amount}}`` for ``consumer``."""
         self.allocations[consumer] = allocations
@@ -128,7 +134,7 @@ class FakePlacement:
     def _provider_part(self, part):
         def answer(request, context):
             rp_uuid = request.path.split('/')[-2]
-            if rp_uuid not in self.providers:
+            if rp_uuid not in getattr(self, part):
                 return _error(context, 404, 'No resource provider with uuid '
                               '%s found' % rp_uuid)
             return {part: getattr(self, part)[rp_uuid],

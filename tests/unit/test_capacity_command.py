@@ -117,6 +117,17 @@ def test_host_without_free_vcpu_is_read_per_device(fake, capsys):
     assert len(per_device) == 4
 
 
+def test_device_removed_while_reading_is_skipped(fake, capsys):
+    _, gpus = fake.add_host('busy-node', gpus=2, vcpus=8, vcpus_used=8)
+    fake.add_host('gpu-node-1', gpus=1)
+    # Listed, then gone before its own reads: those answer 404.
+    fake.forget(gpus[1])
+    code, rows, err = run_json(['gpu', 'capacity'], capsys)
+    assert code == 0, err
+    assert [(r['Host'], r['Total']) for r in rows] == [('busy-node', 1),
+                                                       ('gpu-node-1', 1)]
+
+
 def test_no_pci_providers_says_how_to_enable_them(fake, capsys):
     fake.add_host('cpu-node-1')
     code, out, err = run(['gpu', 'capacity'], capsys)
