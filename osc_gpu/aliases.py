@@ -65,10 +65,19 @@ class AliasMap:
     def is_declared(self):
         return bool(self.declared)
 
+    def names(self):
+        """Alias names this map resolves: declared ones, then models'."""
+        models = sorted({m.alias for m in gpu_models.GPU_MODELS}
+                        - set(self.declared))
+        return list(self.declared) + models
+
     def resource_classes(self, alias):
         """The classes ``alias`` may claim, or ``()`` when unknown."""
-        if alias in self.declared:
-            return self.declared[alias]
+        # openstacksdk rewrites '-' as '_' in clouds.yaml keys, nested ones
+        # included, so a declared 'p4-small' arrives as 'p4_small'.
+        for name in (alias, alias.replace('-', '_')):
+            if name in self.declared:
+                return self.declared[name]
         return tuple(sorted({pci_resource_class(m.vendor_id, m.product_id)
                              for m in gpu_models.GPU_MODELS
                              if m.alias == alias}))

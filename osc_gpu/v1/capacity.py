@@ -5,19 +5,11 @@ from osc_lib.command import command
 
 from osc_gpu import aliases
 from osc_gpu import capacity
-from osc_gpu import gpu_models
 from osc_gpu import placement
 from osc_gpu.v1 import base
 
 _HEADERS = ('Host', 'Model', 'Resource Class', 'Aliases', 'Total', 'Used',
             'Free')
-
-
-def known_aliases(alias_map):
-    """Alias names the map can resolve: declared ones, then model ones."""
-    models = sorted({m.alias for m in gpu_models.GPU_MODELS}
-                    - set(alias_map.declared))
-    return list(alias_map.declared) + models
 
 
 def alias_classes(alias_map, alias):
@@ -27,7 +19,7 @@ def alias_classes(alias_map, alias):
         raise ValueError(
             "unknown GPU alias '%s': known aliases are %s (declare others "
             "under gpu_aliases in clouds.yaml)"
-            % (alias, ', '.join(known_aliases(alias_map))))
+            % (alias, ', '.join(alias_map.names())))
     return classes
 
 

@@ -131,3 +131,11 @@ def test_no_pci_in_placement_is_a_note():
     checks = checks_for('P4:1')
     pf.check_capacity(checks, 'f', aliases.AliasMap(), None)
     assert 'report_in_placement' in checks.notes[0]
+
+
+def test_declared_alias_with_dash_survives_sdk_key_rewriting():
+    # openstacksdk hands 'p4-small' over as 'p4_small'.
+    amap = aliases.AliasMap.from_cloud_config(
+        {'gpu_aliases': {'p4_small': '10de:1bb3'}})
+    assert amap.resource_classes('p4-small') == (P4,)
+    assert amap.names()[0] == 'p4_small'
