@@ -147,7 +147,7 @@ def down():
     infra = ['rabbitmq', 'epmd', 'mariadb']
     openstack = [n for n in names if n not in infra]
     # OpenStack services together, then the bus, then the database.
-    left = procs.stop(openstack, timeout=10)
+    left = procs.stop(openstack, timeout=15)
     left |= procs.stop(['rabbitmq'], timeout=20)
     left |= procs.stop(['epmd', 'mariadb'], timeout=30)
     if left:
