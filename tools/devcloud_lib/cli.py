@@ -9,6 +9,7 @@ usage: tools/devcloud up       install (first time), start what is down, wait
 State, config and logs live in .state/devcloud/ (or $DEVCLOUD_STATE).
 """
 import fcntl
+import hashlib
 import os
 import re
 import shlex
@@ -81,18 +82,19 @@ def wait_hosts_mapped(names, timeout=START_TIMEOUT):
             'SELECT host FROM nova_api.host_mappings').split())
         if set(names) <= mapped:
             return
+        if time.monotonic() > deadline:
+            missing = sorted(set(names) - mapped)[0]
+            raise procs.Failure(
+                f'compute {missing} is not mapped to the cell; read '
+                f'{procs.log_path("nova-compute-" + missing)} and '
+                f'{procs.log_path("nova-discover-hosts")}')
         if set(names) <= registered:
             procs.run_step('nova-discover-hosts', [
                 os.path.join(settings.VENV, 'bin', 'nova-manage'),
                 *services.nova_controller_args(),
                 'cell_v2', 'discover_hosts'], env=services.venv_env())
-            continue
-        if time.monotonic() > deadline:
-            missing = sorted(set(names) - registered)
-            raise procs.Failure(
-                f'nova-compute-{missing[0]} never registered its node; read '
-                f'{procs.log_path("nova-compute-" + missing[0])}')
-        time.sleep(0.5)
+        else:
+            time.sleep(0.5)
 
 
 def up():
@@ -117,8 +119,8 @@ def up():
 
     # nova must not start before the catalog lists placement: its services
     # would cache the missing endpoint. Once registered, start all at once.
-    catalog_step = 'catalog-' + re.sub(r'\W', '-', str(sorted(
-        settings.ports().items())))
+    catalog_step = 'catalog-' + hashlib.sha1(
+        str(sorted(settings.ports().items())).encode()).hexdigest()[:8]
     nova = [conductor, scheduler, nova_api]
     start_missing([keystone, placement, glance, neutron]
                   + nova * databases.done(catalog_step))
