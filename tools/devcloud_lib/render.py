@@ -268,9 +268,17 @@ def compute_node(node, description):
     }, indent=1) + '\n')
 
 
-def clouds_yaml(secrets):
+def clouds_yaml(secrets, description):
     """clouds.yaml for the admin and the member user (YAML by hand: the
-    orchestrator runs on a bare python3 without PyYAML)."""
+    orchestrator runs on a bare python3 without PyYAML).
+
+    ``gpu_aliases`` tells osc-gpu which PCI ids each nova alias stands for,
+    as an operator would declare their cloud's [pci] alias entries.
+    """
+    aliases = ''.join(
+        f'      {name}: "{model["vendor_id"]}:{model["product_id"]}"\n'
+        for name, model in description['gpu_models'].items())
+
     def cloud(name, user, project):
         return (f'  {name}:\n'
                 f'    region_name: {settings.REGION}\n'
@@ -281,7 +289,8 @@ def clouds_yaml(secrets):
                 f'      password: {secrets[user]}\n'
                 f'      project_name: {project}\n'
                 f'      user_domain_name: Default\n'
-                f'      project_domain_name: Default\n')
+                f'      project_domain_name: Default\n'
+                f'    gpu_aliases:\n{aliases}')
     _write(settings.CLOUDS_YAML, 'clouds:\n'
            + cloud('devcloud', 'admin', 'admin')
            + cloud('devcloud-member', 'member', 'demo'))
@@ -298,4 +307,4 @@ def render_all(secrets, description, debug=False):
     glance(secrets, debug, venv_etc)
     neutron(secrets, debug, venv_etc)
     nova(secrets, debug, venv_etc, description)
-    clouds_yaml(secrets)
+    clouds_yaml(secrets, description)
