@@ -7,6 +7,7 @@ osc-lib's own ``prepare_to_run_command``: the connection is OSC's, with the
 usual ``--os-*`` options, ``--debug`` logging and timings.
 """
 
+from cliff import _argparse
 from osc_lib import exceptions
 
 from osc_gpu import cloud
@@ -38,13 +39,42 @@ def fail(message):
     raise exceptions.CommandError(message)
 
 
+class _DocstringHelpFormatter(_argparse.SmartHelpFormatter):
+    """Wraps description paragraphs but keeps indented blocks (the
+    ``Example::`` commands) as written, so ``--help`` shows them as the
+    generated docs do."""
+
+    def _fill_text(self, text, width, indent):
+        paragraphs = []
+        for paragraph in text.split('\n\n'):
+            if paragraph.startswith(' '):
+                paragraphs.append(paragraph)
+            else:
+                paragraphs.append(super()._fill_text(paragraph, width, indent))
+        return '\n\n'.join(paragraphs)
+
+
 def one_line_errors(parser):
     """Make argparse refusals one line and exit 1, like every other refusal.
 
     argparse prints the usage block and exits 2; operators and scripts get
-    the same single line as for any other bad value instead.
+    the same single line as for any other bad value instead. The help keeps
+    the docstring's example block intact.
     """
     def error(message):
         raise exceptions.CommandError('%s: %s' % (parser.prog, message))
     parser.error = error
+    parser.formatter_class = _DocstringHelpFormatter
     return parser
+
+
+def add_hide_hypervisor_options(parser, how, off_help):
+    """``--hide-hypervisor`` (the default) / ``--no-hide-hypervisor``."""
+    hide = parser.add_mutually_exclusive_group()
+    hide.add_argument(
+        '--hide-hypervisor', dest='hide_hypervisor', action='store_true',
+        default=True,
+        help='Hide the KVM signature from the guest, which NVIDIA drivers '
+             'need (default; %s)' % how)
+    hide.add_argument('--no-hide-hypervisor', dest='hide_hypervisor',
+                      action='store_false', help=off_help)

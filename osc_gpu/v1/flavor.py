@@ -104,15 +104,9 @@ class CreateGpuFlavor(base.CloudCommandMixin, command.ShowOne):
             '--property', metavar='<key=value>', dest='properties',
             action=parseractions.KeyValueAction, default={},
             help='Other extra spec to set on the flavor (repeat for more)')
-        hide = parser.add_mutually_exclusive_group()
-        hide.add_argument(
-            '--hide-hypervisor', dest='hide_hypervisor', action='store_true',
-            default=True,
-            help='Hide the KVM signature from the guest, which NVIDIA '
-                 'drivers need (default; hw:hide_hypervisor_id)')
-        hide.add_argument('--no-hide-hypervisor', dest='hide_hypervisor',
-                          action='store_false',
-                          help='Do not hide the hypervisor')
+        base.add_hide_hypervisor_options(
+            parser, 'hw:hide_hypervisor_id, or the key this release knows',
+            'Do not hide the hypervisor')
         parser.add_argument(
             '--numa-policy', choices=flavor_specs.NUMA_POLICIES,
             metavar='<policy>',

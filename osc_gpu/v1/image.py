@@ -27,16 +27,9 @@ class PrepareGpuImage(base.CloudCommandMixin, command.ShowOne):
         parser = base.one_line_errors(super().get_parser(prog_name))
         parser.add_argument('image', metavar='<image>',
                             help='Image to prepare (name or ID)')
-        hide = parser.add_mutually_exclusive_group()
-        hide.add_argument(
-            '--hide-hypervisor', dest='hide_hypervisor', action='store_true',
-            default=True,
-            help='Hide the KVM signature from the guest (default; '
-                 'img_hide_hypervisor_id=true, nova Pike or later)')
-        hide.add_argument('--no-hide-hypervisor', dest='hide_hypervisor',
-                          action='store_false',
-                          help='Let the guest see the hypervisor '
-                               '(img_hide_hypervisor_id=false)')
+        base.add_hide_hypervisor_options(
+            parser, 'img_hide_hypervisor_id=true, nova Pike or later',
+            'Let the guest see the hypervisor (img_hide_hypervisor_id=false)')
         for prop in props.GPU_IMAGE_PROPERTIES[1:]:
             parser.add_argument(
                 prop.option, dest=prop.key,
