@@ -7,6 +7,7 @@ left behind. Here a failure after the flavor exists deletes it again, and
 """
 
 import time
+import uuid
 
 from osc_gpu import cloud
 from osc_gpu import flavor_specs
@@ -27,9 +28,14 @@ class FlavorMismatch(cloud.CloudError):
 
 def create_gpu_flavor(gpu_cloud, attrs, specs, projects=(), or_show=False):
     """Create the flavor with ``specs``; returns ``(flavor, created)``."""
+    # An id of our own finds the flavor again when the answer to the
+    # create is lost (timeout, reset, 5xx): nova may have made it anyway.
+    id_is_ours = 'id' not in attrs
+    if id_is_ours:
+        attrs = dict(attrs, id=str(uuid.uuid4()))
     for _ in range(_CREATE_ATTEMPTS):
         try:
-            flavor = gpu_cloud.create_flavor(**attrs)
+            flavor = _create(gpu_cloud, attrs, id_is_ours)
         except cloud.Conflict:
             if not or_show:
                 raise
@@ -43,6 +49,32 @@ def create_gpu_flavor(gpu_cloud, attrs, specs, projects=(), or_show=False):
     raise cloud.Conflict(
         "flavor '%s' kept appearing and disappearing while creating it: "
         'another tool is creating and deleting it; try again' % attrs['name'])
+
+
+def _create(gpu_cloud, attrs, id_is_ours):
+    try:
+        return gpu_cloud.create_flavor(**attrs)
+    except cloud.Conflict:
+        raise
+    except cloud.CloudError as failure:
+        # A 4xx is nova refusing: nothing was made. Anything else may have
+        # made the flavor, without its specs.
+        status = failure.status_code
+        if id_is_ours and not (status and 400 <= status < 500):
+            _remove_if_made(gpu_cloud, attrs['id'], failure)
+        raise
+
+
+def _remove_if_made(gpu_cloud, flavor_id, failure):
+    try:
+        flavor = gpu_cloud.find_flavor(flavor_id, ignore_missing=True)
+        if flavor is not None:
+            gpu_cloud.delete_flavor(flavor)
+    except Exception as cleanup:
+        raise cloud.CloudError(
+            "%s; nova may have made the flavor all the same, and checking "
+            "failed (%s): see 'openstack flavor show %s'"
+            % (failure, cleanup, flavor_id)) from failure
 
 
 def _complete_or_roll_back(gpu_cloud, flavor, specs, projects):
