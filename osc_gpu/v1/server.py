@@ -2,6 +2,7 @@
 
 import argparse
 import base64
+import contextlib
 
 from osc_lib.cli import format_columns
 from osc_lib.cli import parseractions
@@ -138,11 +139,18 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
             server = gpu_cloud.create_server(**attrs)
         except cloud.CloudError as exc:
             # e.g. HTTP 400 "PCI alias NOPE is not defined": say what to fix.
-            base.fail(faults.explain(str(exc), checks.requests))
+            line = faults.explain(str(exc), checks.requests)
+            if not _refused(exc):
+                # The answer was lost or nova failed half-way: the server
+                # may exist, and its id never reached us.
+                line += ("; nova may have created it all the same: check "
+                         "'openstack server list --name %s'" % attrs['name'])
+            base.fail(line)
         if parsed_args.wait:
             server = self._wait(gpu_cloud, server, checks, parsed_args)
-        devices = (gpu_cloud.allocated_gpu_devices(server.id)
-                   if server.status == 'ACTIVE' else [])
+        with _deleted_on_failure(gpu_cloud, server):
+            devices = (gpu_cloud.allocated_gpu_devices(server.id)
+                       if server.status == 'ACTIVE' else [])
         self._print_notes(checks)
         return _COLUMNS, (server.id, server.name, server.status, flavor.name,
                           image.name, server.compute_host, _gpus(checks),
@@ -187,17 +195,17 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
     def _wait(self, gpu_cloud, server, checks, parsed_args):
         show = (parsed_args.formatter not in _QUIET_FORMATS
                 and self.app.stderr.isatty())
-        try:
-            server = waiting.wait_for_status(
-                lambda: gpu_cloud.get_server(server.id), ('ACTIVE',),
-                ('ERROR',), parsed_args.wait_timeout,
-                on_poll=self._show_progress if show else None)
-        except waiting.WaitTimeout as exc:
-            base.fail("server '%s' not ACTIVE: %s (see 'openstack server show "
-                      "%s')" % (server.name, exc, server.id))
-        finally:
-            if show:
-                self.app.stderr.write('\n')
+        with _deleted_on_failure(gpu_cloud, server):
+            try:
+                server = waiting.wait_for_status(
+                    lambda: gpu_cloud.get_server(server.id), ('ACTIVE',),
+                    ('ERROR',), parsed_args.wait_timeout,
+                    on_poll=self._show_progress if show else None)
+            except waiting.WaitTimeout as exc:
+                base.fail("server '%s' not ACTIVE: %s" % (server.name, exc))
+            finally:
+                if show:
+                    self.app.stderr.write('\n')
         if server.status == 'ERROR':
             self._report_error(gpu_cloud, server, checks, parsed_args)
         return server
@@ -215,13 +223,47 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
         line = "server '%s' went to ERROR: %s" % (
             server.name, faults.explain(fault, checks.requests))
         if parsed_args.delete_on_error:
-            gpu_cloud.delete_server(server)
-            waiting.wait_until(lambda: gpu_cloud.server_gone(server),
-                               _DELETE_WAIT_SECONDS)
+            _delete_and_wait(gpu_cloud, server)
             line += '; the server was deleted (--delete-on-error)'
         else:
             line += "; delete it with 'openstack server delete %s'" % server.id
         base.fail(line)
+
+
+@contextlib.contextmanager
+def _deleted_on_failure(gpu_cloud, server):
+    """If a step after nova took the server fails, delete the server.
+
+    The operator asked for a GPU server or, on failure, nothing: a server
+    the command lost track of (a status poll that failed, a build that
+    outlasted --wait-timeout) would hold its GPUs unseen, and a re-run
+    would make a second one. Not for Ctrl-C, which only stops the waiting,
+    nor for a server that went to ERROR: that one is kept for its fault
+    unless --delete-on-error asks otherwise.
+    """
+    try:
+        yield
+    except Exception as failure:
+        try:
+            _delete_and_wait(gpu_cloud, server)
+        except Exception as cleanup:
+            base.fail("%s; deleting the server it created also failed (%s): "
+                      "delete it with 'openstack server delete %s'"
+                      % (failure, cleanup, server.id))
+        base.fail("%s; the server '%s' it created was deleted"
+                  % (failure, server.name))
+
+
+def _refused(error):
+    """A 4xx: nova turned the request down and made nothing."""
+    return error.status_code is not None and 400 <= error.status_code < 500
+
+
+def _delete_and_wait(gpu_cloud, server):
+    gpu_cloud.delete_server(server)
+    # Until it is gone, the server still holds its GPUs in placement.
+    waiting.wait_until(lambda: gpu_cloud.server_gone(server),
+                       _DELETE_WAIT_SECONDS)
 
 
 def _gpus(checks):
