@@ -112,7 +112,7 @@ def test_debug_output_never_shows_a_password_or_token(osc, member, tmp_path):
 
 
 def snapshot(folder):
-    """Every entry below ``folder``: path -> (size, mtime), links unfollowed."""
+    """Each entry below ``folder``: path -> (size, mtime), links unfollowed."""
     found = {}
     for path in sorted(pathlib.Path(folder).rglob('*')):
         info = path.lstat()
