@@ -59,7 +59,10 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
     Before anything is created, checks that the flavor requests GPUs, that
     the hypervisor will be hidden from the guest (flavor or image), that
     the cloud's release supports it, and, where placement knows the GPUs,
-    that a host has enough of them free.
+    that a host has enough of them free. With --wait, a server the command
+    cannot see to ACTIVE (a failed status read, --wait-timeout passed) is
+    deleted again; one in ERROR is kept for its fault unless
+    --delete-on-error.
 
     Example::
 
