@@ -338,3 +338,18 @@ def test_failed_server_create_leaves_no_server(proxied, proxy, sdk, devcloud,
                 continue
             line = assert_one_line(result, fault)
             assert left == [], line
+
+
+def test_wait_timeout_deletes_the_server(osc, sdk, devcloud, gpu_flavor):
+    """The build outlasts --wait-timeout: the GPU is not left held."""
+    name = unique('vm')
+    try:
+        line = osc.fails(['gpu', 'server', 'create', name, '--flavor',
+                          gpu_flavor, '--image', 'tiny-raw', '--nic', 'none',
+                          '--wait', '--wait-timeout', '0.1'])
+        left = servers_named(sdk, name)
+    finally:
+        remove_servers(sdk, name)
+    assert line.startswith("server '%s' not ACTIVE: still BUILD" % name)
+    assert line.endswith("the server '%s' it created was deleted" % name)
+    assert left == []
