@@ -283,5 +283,6 @@ def clouds_yaml_with(env, folder, **settings):
     # Merged with secure.yaml, if the cloud keeps its secrets there.
     cloud = dict(config.cloud_config['clouds'][name], **settings)
     path = pathlib.Path(folder) / 'clouds.yaml'
+    path.touch(mode=0o600)   # it holds the password: the user's eyes only
     path.write_text(yaml.safe_dump({'clouds': {name: cloud}}))
     return dict(env, OS_CLIENT_CONFIG_FILE=str(path))
