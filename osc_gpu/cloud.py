@@ -69,10 +69,16 @@ class GpuCloud:
             with reporting('reading the compute API version'):
                 data = self.conn.compute.get_endpoint_data()
             mv = getattr(data, 'max_microversion', None)
-            # keystoneauth gives (major, minor) tuples; no microversions at
-            # all means a cloud older than Kilo's 2.1.
-            self._compute_max = (releases.Microversion(*mv[:2]) if mv
-                                 else releases.Microversion(2, 0))
+            if not mv:
+                # keystoneauth swallows a failed version discovery; guessing
+                # "no microversions" would pick a pre-Pike release and the
+                # wrong keys. Every release since Kilo (2.1) reports one.
+                raise CloudError(
+                    'reading the compute API version failed: the compute '
+                    'endpoint did not say which microversions it supports '
+                    '(is nova-api up? try again)')
+            # keystoneauth gives (major, minor) tuples.
+            self._compute_max = releases.Microversion(*mv[:2])
         return self._compute_max
 
     def release(self):
@@ -185,6 +191,13 @@ class GpuCloud:
     def delete_server(self, server):
         with reporting("deleting server '%s'" % server.name):
             self.conn.compute.delete_server(server, ignore_missing=True)
+
+    def servers_marked(self, name, key, value):
+        """Servers named ``name`` whose metadata ``key`` is ``value``."""
+        with reporting("looking for server '%s'" % name):
+            return [s for s in self.conn.compute.servers(details=True,
+                                                         name=name)
+                    if s.name == name and (s.metadata or {}).get(key) == value]
 
     def server_gone(self, server):
         with reporting("reading server '%s'" % server.name):

@@ -3,6 +3,7 @@
 import argparse
 import base64
 import contextlib
+import uuid
 
 from osc_lib.cli import format_columns
 from osc_lib.cli import parseractions
@@ -21,6 +22,8 @@ _COLUMNS = ('id', 'name', 'status', 'flavor', 'image', 'host', 'gpus',
 _QUIET_FORMATS = ('json', 'yaml', 'value', 'shell', 'csv')
 
 
+# Server metadata key marking the request that created a server.
+REQUEST_MARK = 'osc_gpu_request'
 _NIC_KEYS = {'net-id': 'uuid', 'port-id': 'port'}
 # How long --delete-on-error waits for the failed server to be gone.
 _DELETE_WAIT_SECONDS = 60
@@ -145,9 +148,8 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
             line = faults.explain(str(exc), checks.requests)
             if not _refused(exc):
                 # The answer was lost or nova failed half-way: the server
-                # may exist, and its id never reached us.
-                line += ("; nova may have created it all the same: check "
-                         "'openstack server list --name %s'" % attrs['name'])
+                # may exist, and only our request mark can tell it.
+                line += _remove_lost_server(gpu_cloud, attrs)
             base.fail(line)
         if parsed_args.wait:
             server = self._wait(gpu_cloud, server, checks, parsed_args)
@@ -186,9 +188,13 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
         attrs = {'name': parsed_args.name, 'flavor_id': flavor.id,
                  'image_id': image.id,
                  'networks': _nics(parsed_args, gpu_cloud)}
+        # A mark of this request, so a server whose create answer was lost
+        # can be told from a same-named one and removed.
+        metadata = dict(parsed_args.properties,
+                        **{REQUEST_MARK: uuid.uuid4().hex})
         optional = {'key_name': parsed_args.key_name,
                     'availability_zone': parsed_args.availability_zone,
-                    'metadata': parsed_args.properties,
+                    'metadata': metadata,
                     'user_data': parsed_args.user_data,
                     'security_groups': [{'name': g} for g in
                                         parsed_args.security_groups]}
@@ -255,6 +261,22 @@ def _deleted_on_failure(gpu_cloud, server):
                       % (failure, cleanup, server.id))
         base.fail("%s; the server '%s' it created was deleted"
                   % (failure, server.name))
+
+
+def _remove_lost_server(gpu_cloud, attrs):
+    """Delete the server a failed create may have made; say what happened."""
+    mark = attrs['metadata'][REQUEST_MARK]
+    try:
+        lost = gpu_cloud.servers_marked(attrs['name'], REQUEST_MARK, mark)
+        for server in lost:
+            _delete_and_wait(gpu_cloud, server)
+    except Exception as cleanup:
+        return ("; nova may have created it all the same and looking for it "
+                "failed (%s): check 'openstack server list --name %s'"
+                % (cleanup, attrs['name']))
+    if lost:
+        return "; the server nova made all the same was deleted"
+    return ''
 
 
 def _refused(error):

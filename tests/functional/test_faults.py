@@ -125,17 +125,7 @@ def warnings(result):
 
 # Steps whose failure osc-gpu does not handle yet: a regex on
 # "label | fault" -> why.
-KNOWN_BUGS = {
-    r'^POST \S*/servers \| timeout after': (
-        'nova made the server but its answer was lost: its id never '
-        'reached the command, which says to check the server list but '
-        'cannot tell its server from a same-named one to delete it'),
-    r'^GET \S*/v2\.1 \|': (
-        'a failed compute version discovery is taken for a cloud without '
-        'microversions, reported as Kilo: a GPU flavor then gets no '
-        'hw:hide_hypervisor_id nor validation at 2.86, and commands warn '
-        'about Kilo (GpuCloud.compute_max_microversion)'),
-}
+KNOWN_BUGS = {}
 
 
 @pytest.fixture

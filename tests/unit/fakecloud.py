@@ -238,6 +238,7 @@ class FakeCloud:
         body = request.json()['server']
         server = {'id': str(uuid.uuid4()), 'name': body['name'],
                   'status': 'BUILD', 'request': body,
+                  'metadata': body.get('metadata', {}),
                   'OS-EXT-SRV-ATTR:host': None, 'links': [],
                   'polls': list(self.server_statuses)}
         self.servers[server['id']] = server
@@ -262,7 +263,8 @@ class FakeCloud:
     def _list_servers(self, request, context):
         name = request.qs.get('name', [None])[0]
         return {'servers': [
-            {'id': s['id'], 'name': s['name'], 'status': s['status']}
+            {'id': s['id'], 'name': s['name'], 'status': s['status'],
+             'metadata': s.get('metadata', {})}
             for s in self.servers.values() if name in (None, s['name'])]}
 
     def _delete_server(self, request, context):

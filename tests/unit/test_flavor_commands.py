@@ -155,3 +155,16 @@ def test_password_and_token_never_printed_even_with_debug(cloud, capsys):
     assert code == 0
     for secret in (fakecloud.PASSWORD, fakecloud.TOKEN):
         assert secret not in out and secret not in err
+
+
+def test_failed_version_discovery_is_one_line_and_makes_nothing(cloud,
+                                                                 capsys):
+    cloud.mock.get(cloud.compute_url, status_code=503)
+    cloud.mock.get(cloud.compute_url + '/', status_code=503)
+    cloud.mock.get(cloud.compute_root, status_code=503)
+    cloud.mock.get(cloud.compute_root + '/', status_code=503)
+    code, _, err = run(['gpu', 'flavor', 'create', 'gpu.p4', '--gpu', 'P4:1'],
+                       capsys)
+    assert code == 1
+    assert err.strip().startswith('reading the compute API version failed')
+    assert cloud.writes() == [] and cloud.flavors == {}

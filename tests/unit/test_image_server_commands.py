@@ -145,3 +145,34 @@ def test_bad_server_options_make_no_request(cloud, capsys, args, fragment):
                         '--image', 'ubuntu'] + args, capsys)
     assert code == 1 and fragment in err
     assert cloud.requests() == []
+
+
+def test_server_made_despite_a_failed_create_is_found_and_deleted(cloud,
+                                                                  capsys):
+    cloud.placement.add_host('gpu-node-1', gpus=1)
+    create = cloud._create_server
+
+    def made_then_failed(request, context):
+        create(request, context)          # nova made it...
+        context.status_code = 503         # ...but the answer was lost
+        return {'message': 'Service Unavailable'}
+    cloud.mock.post(cloud.compute_url + '/servers', json=made_then_failed)
+    code, _, err = run(['gpu', 'server', 'create', 'vm', '--flavor', 'gpu.p4',
+                        '--image', 'ubuntu', '--nic', 'none'], capsys)
+    assert code == 1
+    assert err.strip().endswith('; the server nova made all the same was '
+                                'deleted')
+    assert cloud.servers == {}
+
+
+def test_a_same_named_server_of_someone_else_is_left_alone(cloud, capsys):
+    cloud.placement.add_host('gpu-node-1', gpus=1)
+    other = {'id': 'other', 'name': 'vm', 'status': 'ACTIVE', 'polls': [],
+             'request': {}, 'metadata': {'osc_gpu_request': 'not-ours'}}
+    cloud.servers['other'] = other
+    cloud.mock.post(cloud.compute_url + '/servers', status_code=503,
+                    json={'message': 'Service Unavailable'})
+    code, _, err = run(['gpu', 'server', 'create', 'vm', '--flavor', 'gpu.p4',
+                        '--image', 'ubuntu', '--nic', 'none'], capsys)
+    assert code == 1
+    assert list(cloud.servers) == ['other']
