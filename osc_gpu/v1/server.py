@@ -221,7 +221,8 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
 
     def _show_progress(self, server, elapsed):
         task = getattr(server, 'task_state', None)
-        self.app.stderr.write('\r%s %s%s %5.1fs ' % (
+        # Only on a terminal: \r rewrites the line, ESC[K clears the rest.
+        self.app.stderr.write('\r%s %s%s %5.1fs\033[K' % (
             server.name, server.status, ' (%s)' % task if task else '',
             elapsed))
         self.app.stderr.flush()
