@@ -192,12 +192,17 @@ class GpuCloud:
         with reporting("deleting server '%s'" % server.name):
             self.conn.compute.delete_server(server, ignore_missing=True)
 
-    def servers_marked(self, name, key, value):
-        """Servers named ``name`` whose metadata ``key`` is ``value``."""
+    def servers_named(self, name):
+        """Servers named exactly ``name`` (nova's filter is a regex)."""
         with reporting("looking for server '%s'" % name):
             return [s for s in self.conn.compute.servers(details=True,
                                                          name=name)
-                    if s.name == name and (s.metadata or {}).get(key) == value]
+                    if s.name == name]
+
+    def servers_marked(self, name, key, value):
+        """Servers named ``name`` whose metadata ``key`` is ``value``."""
+        return [s for s in self.servers_named(name)
+                if (s.metadata or {}).get(key) == value]
 
     def server_gone(self, server):
         with reporting("reading server '%s'" % server.name):

@@ -114,6 +114,10 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
                  'whose drivers do not mind, e.g. most AMD ones)')
         parser.add_argument('--dry-run', action='store_true',
                             help='Run the checks only; create nothing')
+        parser.add_argument(
+            '--or-show', action='store_true',
+            help='Show the existing server of this name if it has the same '
+                 'flavor, instead of creating a second one (re-run safe)')
         parser.add_argument('--wait', action='store_true',
                             help='Wait until the server is ACTIVE')
         parser.add_argument('--wait-timeout', type=float, default=600,
@@ -130,6 +134,10 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
         gpu_cloud = self.gpu_cloud()
         flavor = gpu_cloud.find_flavor(parsed_args.flavor)
         image = gpu_cloud.find_image(parsed_args.image)
+        if parsed_args.or_show:
+            existing = _existing_server(gpu_cloud, parsed_args.name, flavor)
+            if existing is not None:
+                return self._shown(gpu_cloud, existing, flavor, image)
         checks = self._preflight(gpu_cloud, flavor, image, parsed_args)
         if parsed_args.dry_run:
             self._print_notes(checks)
@@ -161,6 +169,21 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
                           image.name, server.compute_host, _gpus(checks),
                           format_columns.ListColumn(devices),
                           checks.hidden_by)
+
+    @staticmethod
+    def _shown(gpu_cloud, server, flavor, image):
+        """The row of a server that already exists (--or-show)."""
+        image_props = gpu_cloud.image_properties(
+            image, (image_properties.HIDE_KEY,))
+        hidden_by, _ = preflight.hiding_source(
+            flavor.extra_specs, image_props, gpu_cloud.release())
+        devices = (gpu_cloud.allocated_gpu_devices(server.id)
+                   if server.status == 'ACTIVE' else [])
+        return _COLUMNS, (server.id, server.name, server.status, flavor.name,
+                          image.name, server.compute_host,
+                          (flavor.extra_specs or {}).get(
+                              gpu_request.ALIAS_SPEC_KEY, ''),
+                          format_columns.ListColumn(devices), hidden_by)
 
     def _print_notes(self, checks):
         # Only on success: a refusal stays one line.
@@ -262,6 +285,24 @@ def _deleted_on_failure(gpu_cloud, server):
                       % (failure, cleanup, server.id))
         base.fail("%s; the server '%s' it created was deleted"
                   % (failure, server.name))
+
+
+def _existing_server(gpu_cloud, name, flavor):
+    """The one server named ``name`` if it has ``flavor``, else refuse."""
+    servers = gpu_cloud.servers_named(name)
+    if not servers:
+        return None
+    if len(servers) > 1:
+        base.fail("%d servers are named '%s': --or-show cannot tell which to "
+                  "show (rename or delete the extra ones)"
+                  % (len(servers), name))
+    server = servers[0]
+    has = getattr(server.flavor, 'original_name', None) or getattr(
+        server.flavor, 'id', None)
+    if has not in (flavor.name, flavor.id):
+        base.fail("server '%s' exists with flavor '%s', not '%s' (use another "
+                  "name, or delete it first)" % (name, has, flavor.name))
+    return server
 
 
 def _remove_lost_server(gpu_cloud, attrs):

@@ -264,7 +264,7 @@ class FakeCloud:
         name = request.qs.get('name', [None])[0]
         return {'servers': [
             {'id': s['id'], 'name': s['name'], 'status': s['status'],
-             'metadata': s.get('metadata', {})}
+             'metadata': s.get('metadata', {}), 'flavor': s.get('flavor')}
             for s in self.servers.values() if name in (None, s['name'])]}
 
     def _delete_server(self, request, context):

@@ -157,8 +157,7 @@ def test_password_and_token_never_printed_even_with_debug(cloud, capsys):
         assert secret not in out and secret not in err
 
 
-def test_failed_version_discovery_is_one_line_and_makes_nothing(cloud,
-                                                                 capsys):
+def test_failed_version_discovery_is_one_line_and_no_flavor(cloud, capsys):
     cloud.mock.get(cloud.compute_url, status_code=503)
     cloud.mock.get(cloud.compute_url + '/', status_code=503)
     cloud.mock.get(cloud.compute_root, status_code=503)

@@ -176,3 +176,31 @@ def test_a_same_named_server_of_someone_else_is_left_alone(cloud, capsys):
                         '--image', 'ubuntu', '--nic', 'none'], capsys)
     assert code == 1
     assert list(cloud.servers) == ['other']
+
+
+def _existing(cloud, flavor_name):
+    cloud.servers['s1'] = {'id': 's1', 'name': 'vm', 'status': 'ACTIVE',
+                           'polls': [], 'request': {}, 'metadata': {},
+                           'flavor': {'original_name': flavor_name}}
+
+
+def test_or_show_shows_the_existing_server_and_writes_nothing(cloud, capsys):
+    cloud.placement.add_host('gpu-node-1', gpus=1)
+    _existing(cloud, 'gpu.p4')
+    code, server, err = run_json(['gpu', 'server', 'create', 'vm',
+                                  '--flavor', 'gpu.p4', '--image', 'ubuntu',
+                                  '--nic', 'none', '--or-show'], capsys)
+    assert code == 0, err
+    assert (server['id'], server['gpus']) == ('s1', 'P4:1')
+    assert cloud.writes() == []
+
+
+def test_or_show_with_another_flavor_says_what_differs(cloud, capsys):
+    _existing(cloud, 'gpu.p4.visible')
+    code, _, err = run(['gpu', 'server', 'create', 'vm', '--flavor', 'gpu.p4',
+                        '--image', 'ubuntu', '--nic', 'none', '--or-show'],
+                       capsys)
+    assert code == 1
+    assert err.strip() == ("server 'vm' exists with flavor 'gpu.p4.visible', "
+                           "not 'gpu.p4' (use another name, or delete it "
+                           "first)")
