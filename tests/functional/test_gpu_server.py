@@ -171,3 +171,16 @@ def test_flavor_without_gpu_is_refused(osc, image, cleanup):
     line = osc.fails(['gpu', 'server', 'create', unique('vm'), '--flavor',
                       name, '--image', image, '--nic', 'none'])
     assert line.startswith("flavor '%s' requests no GPU" % name)
+
+
+def test_or_show_makes_a_rerun_show_the_same_server(osc, image, flavor,
+                                                    cleanup):
+    m60 = flavor('M60:1')
+    name = unique('vm')
+    args = ['gpu', 'server', 'create', name, '--flavor', m60, '--image',
+            image, '--nic', 'none', '--wait', '--prepare-image', '--or-show']
+    first = osc.json(args)
+    cleanup.append(('server', first['id']))
+    again = osc.json(args)
+    assert again['id'] == first['id']
+    assert len(servers_named(osc, name)) == 1
