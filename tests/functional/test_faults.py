@@ -59,8 +59,10 @@ def sdk(osc):
     files = ([osc.env['OS_CLIENT_CONFIG_FILE']]
              if osc.env.get('OS_CLIENT_CONFIG_FILE') else None)
     config = openstack.config.OpenStackConfig(config_files=files)
+    # Retries: gunicorn may close an idle keep-alive connection just as
+    # this session reuses it (a reset that is no fault of the test's).
     return openstack.connection.Connection(
-        config=config.get_one(cloud=osc.env['OS_CLOUD']))
+        config=config.get_one(cloud=osc.env['OS_CLOUD'], connect_retries=3))
 
 
 class Step:
