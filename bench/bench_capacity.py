@@ -38,6 +38,8 @@ sys.path.insert(0, ROOT)
 
 from osc_gpu import placement  # noqa: E402
 
+import measuring  # noqa: E402  (bench/ is this script's folder)
+
 PREFIX = 'bench-cap-'
 GPU_CLASS = 'CUSTOM_PCI_10DE_1BB3'      # Tesla P4, as nova derives it
 TRAITS = ['COMPUTE_MANAGED_PCI_DEVICE', 'OWNER_NOVA']
@@ -333,22 +335,6 @@ def print_table(results, baseline):
                                          r['candidates']))
 
 
-def cloud_env():
-    """OS_* variables: the ones set, else the local cloud's admin."""
-    env = dict(os.environ)
-    if env.get('OS_CLOUD'):
-        return env
-    devcloud = os.path.join(ROOT, 'tools', 'devcloud')
-    if not os.path.exists(devcloud) or subprocess.run(
-            [devcloud, 'status'], capture_output=True).returncode != 0:
-        raise SystemExit('the local cloud is not up: run tools/devcloud up '
-                         '(or set OS_CLOUD to another cloud)')
-    out = subprocess.run([devcloud, 'env'], check=True, capture_output=True,
-                         text=True).stdout
-    env.update(re.findall(r'^export (\w+)=(.*)$', out, re.M))
-    return env
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--hosts', type=int, default=1000)
@@ -358,7 +344,7 @@ def main():
     parser.add_argument('--cleanup', action='store_true',
                         help='only remove providers left by a crashed run')
     args = parser.parse_args()
-    env = cloud_env()
+    env = measuring.cloud_env()
     os.environ.update(env)
     # Rides over a restart of the cloud's services (seconds to a minute:
     # refused connections, then 503 while keystone is not up yet), so that
