@@ -332,7 +332,7 @@ def print_table(results, baseline):
     print('synthetic hosts | provider list s | allocation candidates s')
     for r in results:
         print('%15d | %15.2f | %23.2f' % (r['hosts'], r['providers'],
-                                         r['candidates']))
+                                          r['candidates']))
 
 
 def main():
