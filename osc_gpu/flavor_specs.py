@@ -8,14 +8,12 @@ input, picks keys for the cloud's release and explains refusals.
 import dataclasses
 import re
 
+from osc_gpu import booleans
 from osc_gpu import gpu_request
+from osc_gpu import pci_config
 from osc_gpu import releases
 
-NUMA_POLICIES = ('required', 'legacy', 'preferred', 'socket')
-
-# oslo.utils' strict boolean strings, which is what nova's validators use.
-TRUE_STRINGS = ('1', 't', 'true', 'on', 'y', 'yes')
-FALSE_STRINGS = ('0', 'f', 'false', 'off', 'n', 'no')
+NUMA_POLICIES = pci_config.NUMA_POLICIES
 
 # Nova's JSON schema for extra spec keys and values (all microversions).
 _KEY_PATTERN = re.compile(r'^[a-zA-Z0-9-_:. ]{1,255}$')
@@ -61,10 +59,6 @@ NUMA_KEY = 'hw:pci_numa_affinity_policy'
 
 class InvalidExtraSpec(ValueError):
     """A flavor property nova would refuse or misread."""
-
-
-def is_true(value):
-    return str(value).strip().lower() in TRUE_STRINGS
 
 
 def check_property(key, value):
@@ -147,7 +141,8 @@ def gpu_flavor_specs(requests, hide_hypervisor, numa_policy, properties,
 
 def hides_hypervisor(extra_specs):
     """True when any of nova's flavor keys turns hiding on."""
-    return any(is_true((extra_specs or {}).get(k, '')) for k in HIDE_KEYS)
+    specs = extra_specs or {}
+    return any(booleans.is_true(specs.get(k, '')) for k in HIDE_KEYS)
 
 
 def gpu_spec_differences(existing, wanted):

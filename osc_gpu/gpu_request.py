@@ -6,17 +6,17 @@ here are stricter, and every refusal names the value and what is valid.
 """
 
 import dataclasses
-import re
+
+from osc_gpu import pci_config
 
 ALIAS_SPEC_KEY = 'pci_passthrough:alias'
 
-# Nova's [pci] alias schema allows names up to 256 characters.
-MAX_ALIAS_LENGTH = 256
+MAX_ALIAS_LENGTH = pci_config.ALIAS_NAME_MAX
 # No server takes more than a few dozen passthrough devices; a larger
 # count is a typo (P4:200 for P4:2), not a plan.
 MAX_GPU_COUNT = 64
 
-_FORBIDDEN_IN_ALIAS = re.compile(r'[:,\s]')
+_FORBIDDEN_IN_ALIAS = pci_config.ALIAS_NAME_FORBIDDEN
 
 
 class InvalidGpuRequest(ValueError):

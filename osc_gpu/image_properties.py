@@ -11,6 +11,8 @@ vendor id when hiding.
 import dataclasses
 import re
 
+from osc_gpu import booleans
+
 HIDE_KEY = 'img_hide_hypervisor_id'
 
 
@@ -111,8 +113,7 @@ def changes(current, wanted):
 
 
 def hides_hypervisor(properties):
-    value = str((properties or {}).get(HIDE_KEY, '')).strip().lower()
-    return value in ('1', 't', 'true', 'on', 'y', 'yes')
+    return booleans.is_true((properties or {}).get(HIDE_KEY, ''))
 
 
 def describe_changes(diff):

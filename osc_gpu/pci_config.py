@@ -14,6 +14,8 @@ import dataclasses
 import json
 import re
 
+from osc_gpu import booleans
+
 PROBLEM = 'problem'
 WARNING = 'warning'
 
@@ -21,9 +23,9 @@ DEVICE_TYPES = ('type-PCI', 'type-PF', 'type-VF')
 NUMA_POLICIES = ('required', 'legacy', 'preferred', 'socket')
 DEFAULT_NUMA_POLICY = 'legacy'
 ALIAS_NAME_MAX = 256
-# oslo_utils.strutils.bool_from_string(strict=True)
-BOOL_STRINGS = ('1', 't', 'true', 'on', 'y', 'yes',
-                '0', 'f', 'false', 'off', 'n', 'no')
+# pci_passthrough:alias=<name>:<count>[,...] splits on ',' and ':', and
+# gpu flavor create refuses spaces.
+ALIAS_NAME_FORBIDDEN = re.compile(r'[:,\s]')
 # nova/pci/devspec.py MAX_DOMAIN, MAX_BUS, MAX_SLOT, MAX_FUNC
 ADDRESS_MAX = {'domain': 0xFFFF, 'bus': 0xFF, 'slot': 0x1F, 'function': 0x7}
 
@@ -102,7 +104,8 @@ def _check_field(key, field, value, in_device_spec=False):
     if field.kind == 'bool':
         if isinstance(value, bool) and in_device_spec:
             return None
-        if not isinstance(value, str) or value.lower() not in BOOL_STRINGS:
+        if not isinstance(value, str) or (
+                value.lower() not in booleans.BOOLEAN_STRINGS):
             return f'{key} must be a string "yes" or "no"'
         return None
     if field.kind == 'address':
@@ -125,9 +128,7 @@ def validate_alias_name(name):
     rule = _check_field('name', ALIAS_FIELDS['name'], name)
     if rule:
         return rule
-    if re.search(r'[:,\s]', name):
-        # pci_passthrough:alias=<name>:<count>[,...] splits on ',' and ':'
-        # and gpu flavor create refuses spaces.
+    if ALIAS_NAME_FORBIDDEN.search(name):
         return 'name must not contain ":", "," or spaces'
     return None
 

@@ -8,7 +8,7 @@ functions decide.
 
 import dataclasses
 
-from osc_gpu import flavor_specs
+from osc_gpu import booleans
 from osc_gpu import gpu_request
 from osc_gpu import image_properties
 
@@ -59,7 +59,7 @@ def hiding_source(extra_specs, image_props, release):
     ignored = []
     for where, key, since in HIDE_SOURCES:
         values = extra_specs if where == 'flavor' else image_props
-        if not flavor_specs.is_true((values or {}).get(key, '')):
+        if not booleans.is_true((values or {}).get(key, '')):
             continue
         if release.at_least(since):
             return '%s %s' % (where, key), ignored

@@ -12,6 +12,7 @@ import collections
 import dataclasses
 import json
 
+from osc_gpu import booleans
 from osc_gpu import pci_config
 from osc_gpu.host.readiness import Finding, PROBLEM, WARNING
 
@@ -42,8 +43,7 @@ class NovaConf:
 
     def flag(self, section, key):
         found = self.values(section, key)
-        return bool(found) and found[-1].value.strip().lower() in (
-            '1', 't', 'true', 'on', 'y', 'yes')
+        return bool(found) and booleans.is_true(found[-1].value)
 
 
 def parse_ini(text, path='nova.conf'):
