@@ -8,6 +8,7 @@ real and tests can count and inspect every request that left the client.
 import io
 import json
 import logging
+import os
 import re
 import sys
 import uuid
@@ -60,11 +61,13 @@ class FakeCloud:
         clouds = tmp_path / 'clouds.yaml'
         clouds.write_text(CLOUDS_YAML.format(auth_url=self.auth_url,
                                              password=PASSWORD))
+        # Only this cloud: any OS_* the caller's shell has (an openrc's
+        # OS_AUTH_URL, OS_REGION_NAME...) would override clouds.yaml.
+        for var in list(os.environ):
+            if var.startswith('OS_'):
+                monkeypatch.delenv(var)
         monkeypatch.setenv('OS_CLIENT_CONFIG_FILE', str(clouds))
         monkeypatch.setenv('OS_CLOUD', 'fake')
-        for var in ('OS_self.auth_url', 'OS_PASSWORD', 'OS_USERNAME',
-                    'OS_PROJECT_NAME', 'OS_TOKEN'):
-            monkeypatch.delenv(var, raising=False)
         self.images = {}
         self.servers = {}
         # Status sequence each new server goes through, one per GET.
