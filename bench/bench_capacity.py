@@ -36,7 +36,7 @@ from openstack import exceptions as sdk_exceptions
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from osc_gpu import placement  # noqa: E402
+from osc_gpu.cloud import placement  # noqa: E402
 
 import measuring  # noqa: E402  (bench/ is this script's folder)
 
@@ -298,8 +298,8 @@ def seconds_of(call):
 
 def measure(conn, hosts, env, repeat, baseline):
     # In process: the two reads alone, then both as the command makes them.
-    providers, _ = seconds_of(lambda: placement._device_providers(conn))
-    candidates, _ = seconds_of(lambda: placement._tree_summaries(conn))
+    providers, _ = seconds_of(lambda: placement.device_providers(conn))
+    candidates, _ = seconds_of(lambda: placement.tree_summaries(conn))
     library, caps = seconds_of(lambda: placement.pci_capacity(conn))
     seconds, out = timed(['gpu', 'capacity', '-f', 'json'], env, repeat)
     check_rows(json.loads(out), hosts)

@@ -8,7 +8,7 @@ caller's business (and only on request).
 import dataclasses
 import textwrap
 
-from osc_gpu import pci_config
+from osc_gpu.rules import nova_pci
 from osc_gpu.host import inventory
 from osc_gpu.host import readiness
 
@@ -60,7 +60,7 @@ def parse_alias_names(values):
             raise ConfigError(
                 f"invalid --alias-name '{value}': expected MODEL=NAME, "
                 'e.g. --alias-name P4=gpu-p4 or --alias-name 10de:1bb3=p4')
-        rule = pci_config.validate_alias_name(name)
+        rule = nova_pci.validate_alias_name(name)
         if rule:
             raise ConfigError(f"invalid --alias-name '{value}': alias {rule}")
         names[model] = name
@@ -115,12 +115,12 @@ def _device_specs(models, all_gpus):
                   and e.address not in model.addresses]
         if others:
             # Same model also used by the host itself: select by address.
-            specs += [pci_config.device_spec(model.vendor_id,
-                                             model.product_id, address)
+            specs += [nova_pci.device_spec(model.vendor_id,
+                                           model.product_id, address)
                       for address in model.addresses]
         else:
-            specs.append(pci_config.device_spec(model.vendor_id,
-                                                model.product_id))
+            specs.append(nova_pci.device_spec(model.vendor_id,
+                                              model.product_id))
     return specs
 
 
@@ -129,7 +129,7 @@ def _check_aliases(aliases):
     for alias in aliases:
         by_name.setdefault(alias['name'], []).append(alias)
     for name, specs in by_name.items():
-        for issue in pci_config.check_alias_group(name, specs):
+        for issue in nova_pci.check_alias_group(name, specs):
             raise ConfigError(f'cannot generate the aliases: {issue.message}'
                               ' (choose other --alias-name values)')
 
@@ -147,12 +147,12 @@ def build_host_config(host, all_gpus, alias_names=None, numa_policy=None):
                           "outside the host console); run 'openstack gpu "
                           "host check' for details")
     _check_alias_names(alias_names, gpus)
-    if numa_policy and numa_policy not in pci_config.NUMA_POLICIES:
+    if numa_policy and numa_policy not in nova_pci.NUMA_POLICIES:
         raise ConfigError(f"invalid --numa-policy '{numa_policy}': use one "
-                          f"of {', '.join(pci_config.NUMA_POLICIES)}")
+                          f"of {', '.join(nova_pci.NUMA_POLICIES)}")
     models = _models(gpus, alias_names)
-    aliases = [pci_config.alias_spec(m.alias, m.vendor_id, m.product_id,
-                                     m.device_type, numa_policy)
+    aliases = [nova_pci.alias_spec(m.alias, m.vendor_id, m.product_id,
+                                   m.device_type, numa_policy)
                for m in models]
     _check_aliases(aliases)
     ids, drivers, notes = [], [], []
@@ -206,7 +206,7 @@ def render_nova_conf(config):
               '(nova-api) and every', '# compute (for move operations); the '
               'scheduler needs PciPassthroughFilter', '# in [filter_scheduler]'
               ' enabled_filters.', '[pci]']
-    lines += [pci_config.option_line('device_spec', s)
+    lines += [nova_pci.option_line('device_spec', s)
               for s in config.device_specs]
-    lines += [pci_config.option_line('alias', a) for a in config.aliases]
+    lines += [nova_pci.option_line('alias', a) for a in config.aliases]
     return '\n'.join(lines) + '\n'

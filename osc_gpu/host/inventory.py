@@ -5,7 +5,7 @@ Pure: works on ``HostFacts``.
 
 import dataclasses
 
-from osc_gpu import gpu_models
+from osc_gpu.rules import gpu_models
 
 PASSTHROUGH = 'passthrough'
 HOST_CONSOLE = 'host console'

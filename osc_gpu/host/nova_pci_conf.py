@@ -12,8 +12,8 @@ import collections
 import dataclasses
 import json
 
-from osc_gpu import booleans
-from osc_gpu import pci_config
+from osc_gpu.rules import booleans
+from osc_gpu.rules import nova_pci
 from osc_gpu.host.readiness import Finding, PROBLEM, WARNING
 
 PCI = 'pci'
@@ -117,7 +117,7 @@ def _issues(option, label, issues, findings):
 
 def _legacy(conf, findings):
     for (section, key), (new_section, new_key) in sorted(
-            pci_config.LEGACY_OPTIONS.items()):
+            nova_pci.LEGACY_OPTIONS.items()):
         for option in conf.values(section, key):
             findings.append(Finding(WARNING, 'nova-conf', str(option.lineno),
                                     f'{_where(option)} is an old option name',
@@ -133,11 +133,11 @@ def _read_aliases(conf, in_placement, findings):
                 continue
             label = (f' {spec["name"]!r}' if isinstance(spec, dict)
                      and isinstance(spec.get('name'), str) else '')
-            if _issues(option, label, pci_config.validate_alias(
+            if _issues(option, label, nova_pci.validate_alias(
                     spec, in_placement), findings):
                 by_name[spec['name']].append(spec)
     for name, specs in by_name.items():
-        for issue in pci_config.check_alias_group(name, specs, in_placement):
+        for issue in nova_pci.check_alias_group(name, specs, in_placement):
             findings.append(Finding(issue.severity, 'nova-conf', name,
                                     f'[pci] alias: {issue.message}'))
     return by_name
@@ -149,14 +149,13 @@ def _read_device_specs(conf, findings):
         for option in conf.values(section, key):
             value = _parse_json(option, findings)
             if value is not None and _issues(
-                    option, '', pci_config.validate_device_spec(value),
+                    option, '', nova_pci.validate_device_spec(value),
                     findings):
                 specs += [(option, s)
-                          for s in pci_config.device_spec_entries(value)]
+                          for s in nova_pci.device_spec_entries(value)]
     report = conf.flag(PCI, 'report_in_placement')
     for option, spec in specs:
-        if str(spec.get('one_time_use', '')).lower() in (
-                'true', 'yes', '1', 'on', 't', 'y') and not report:
+        if booleans.is_true(spec.get('one_time_use', '')) and not report:
             findings.append(Finding(PROBLEM, 'nova-conf', str(option.lineno),
                                     f'{_where(option)}: one_time_use needs '
                                     '[pci] report_in_placement = true',
@@ -166,9 +165,9 @@ def _read_device_specs(conf, findings):
 
 def _device_rc(spec, device):
     if 'resource_class' in spec:
-        return pci_config.normalize_resource_class(spec['resource_class'])
-    return pci_config.default_resource_class(device.vendor_id,
-                                             device.product_id)
+        return nova_pci.normalize_resource_class(spec['resource_class'])
+    return nova_pci.default_resource_class(device.vendor_id,
+                                           device.product_id)
 
 
 def _check_coverage(specs, host, gpus, findings):
@@ -176,12 +175,12 @@ def _check_coverage(specs, host, gpus, findings):
     covered = {}
     for entry in gpus:
         device = entry.device
-        matching = [s for _, s in specs if pci_config.device_spec_matches(
+        matching = [s for _, s in specs if nova_pci.device_spec_matches(
             s, device.vendor_id, device.product_id, device.address)]
         if matching:
             covered[entry.address] = _device_rc(matching[0], device)
             continue
-        line = pci_config.option_line('device_spec', pci_config.device_spec(
+        line = nova_pci.option_line('device_spec', nova_pci.device_spec(
             device.vendor_id, device.product_id))
         findings.append(Finding(PROBLEM, 'nova-conf', entry.address, (
             f'GPU {entry.label} is in no [pci] device_spec: nova-compute '
@@ -193,7 +192,7 @@ def _check_coverage(specs, host, gpus, findings):
         extra = [d.address for d in sorted(host.devices.values(),
                                            key=lambda d: d.address)
                  if not d.is_gpu and d.address not in gpu_addresses
-                 and pci_config.device_spec_matches(
+                 and nova_pci.device_spec_matches(
                      spec, d.vendor_id, d.product_id, d.address)]
         if extra:
             findings.append(Finding(WARNING, 'nova-conf', str(option.lineno), (
@@ -208,7 +207,7 @@ def _check_aliases(aliases, gpus, covered, findings):
     here = ', '.join(sorted({f'{e.device.ids} ({e.name})' for e in gpus}))
     for name, specs in aliases.items():
         matched = [e for e in gpus for s in specs
-                   if e.address in covered and pci_config.alias_matches(
+                   if e.address in covered and nova_pci.alias_matches(
                        s, e.device.vendor_id, e.device.product_id,
                        e.device.nova_device_type, covered[e.address])]
         requested.update(e.address for e in matched)
@@ -218,7 +217,7 @@ def _check_aliases(aliases, gpus, covered, findings):
                     if s.get('vendor_id') == e.device.vendor_id
                     and s.get('product_id') == e.device.product_id]
         wrong_type = [(e, s) for e, s in same_ids
-                      if not pci_config.alias_matches(
+                      if not nova_pci.alias_matches(
                           s, e.device.vendor_id, e.device.product_id,
                           e.device.nova_device_type)]
         if same_ids and not wrong_type:
@@ -241,7 +240,7 @@ def _check_aliases(aliases, gpus, covered, findings):
                 f'its vendor_id/product_id with the GPUs here: {here}'))
     for entry in gpus:
         if entry.address in covered and entry.address not in requested:
-            line = pci_config.option_line('alias', pci_config.alias_spec(
+            line = nova_pci.option_line('alias', nova_pci.alias_spec(
                 entry.alias, entry.device.vendor_id, entry.device.product_id,
                 entry.device.nova_device_type))
             findings.append(Finding(WARNING, 'nova-conf', entry.address, (

@@ -8,9 +8,7 @@ is advice. Every finding names the bad thing and says how to fix it.
 import dataclasses
 
 from osc_gpu.host import inventory
-
-PROBLEM = 'problem'
-WARNING = 'warning'
+from osc_gpu.rules.nova_pci import PROBLEM, WARNING  # noqa: F401 (re-export)
 
 GRUB = ('to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub '
         '(or grub2-mkconfig -o /boot/grub2/grub.cfg) and reboot')

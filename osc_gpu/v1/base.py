@@ -10,7 +10,8 @@ usual ``--os-*`` options, ``--debug`` logging and timings.
 from cliff import _argparse
 from osc_lib import exceptions
 
-from osc_gpu import cloud
+from osc_gpu.cloud import adapter
+from osc_gpu.cloud import errors
 
 
 class CloudCommandMixin:
@@ -20,17 +21,17 @@ class CloudCommandMixin:
     _gpu_cloud = None
 
     def gpu_cloud(self):
-        """The :class:`~osc_gpu.cloud.GpuCloud`; authenticates on first use."""
+        """The cloud adapter (``GpuCloud``); authenticates on first use."""
         if self._gpu_cloud is None:
             self.auth_required = True
-            with cloud.reporting('authenticating'):
+            with errors.reporting('authenticating'):
                 self.app.prepare_to_run_command(self)
                 # Not client_manager.gpu: OSC caches plugin clients on the
                 # class, so that one would outlive this shell (interactive
                 # mode, tests); sdk_connection belongs to this run.
                 connection = self.app.client_manager.sdk_connection
-            self._gpu_cloud = cloud.GpuCloud(connection,
-                                             self.app.cloud.config)
+            self._gpu_cloud = adapter.GpuCloud(connection,
+                                               self.app.cloud.config)
         return self._gpu_cloud
 
 

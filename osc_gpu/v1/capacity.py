@@ -3,9 +3,8 @@
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
-from osc_gpu import aliases
-from osc_gpu import capacity
-from osc_gpu import placement
+from osc_gpu.rules import aliases
+from osc_gpu.rules import capacity
 from osc_gpu.v1 import base
 
 _HEADERS = ('Host', 'Model', 'Resource Class', 'Aliases', 'Total', 'Used',
@@ -64,9 +63,9 @@ class ListGpuCapacity(base.CloudCommandMixin, command.Lister):
 
     def take_action(self, parsed_args):
         alias_map, classes = self._validated(parsed_args)
-        conn = self.gpu_cloud().conn
+        gpu_cloud = self.gpu_cloud()
         try:
-            caps = placement.pci_capacity(conn, host=parsed_args.host)
+            caps = gpu_cloud.gpu_capacity(host=parsed_args.host)
             if classes is not None:
                 caps = capacity.of_classes(
                     caps, classes, "alias '%s'" % parsed_args.alias)

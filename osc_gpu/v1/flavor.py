@@ -6,9 +6,10 @@ from osc_lib.cli import format_columns
 from osc_lib.cli import parseractions
 from osc_lib.command import command
 
-from osc_gpu import flavor_specs
-from osc_gpu import gpu_flavors
-from osc_gpu import gpu_request
+from osc_gpu.rules import flavor_specs
+from osc_gpu.cloud import flavors as gpu_flavors
+from osc_gpu.rules import gpu_request
+from osc_gpu.rules import hiding
 from osc_gpu.v1 import base
 
 _COLUMNS = ('id', 'name', 'gpus', 'hide_hypervisor', 'numa_policy', 'vcpus',
@@ -24,7 +25,7 @@ def _flavor_row(flavor, columns):
     specs = flavor.extra_specs or {}
     values = {
         'gpus': specs.get(gpu_request.ALIAS_SPEC_KEY, ''),
-        'hide_hypervisor': flavor_specs.hides_hypervisor(specs),
+        'hide_hypervisor': hiding.flavor_hides(specs),
         'numa_policy': specs.get(flavor_specs.NUMA_KEY, ''),
         'properties': format_columns.DictColumn(specs),
     }

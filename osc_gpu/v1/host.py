@@ -6,7 +6,7 @@ need no cloud: no clouds.yaml, no OS_* variables, no network.
 
 from osc_lib.command import command
 
-from osc_gpu import pci_config
+from osc_gpu.rules import nova_pci
 from osc_gpu.v1 import base
 
 
@@ -27,9 +27,9 @@ def _vendor_argument(parser):
 def _vendor(value):
     if value is None:
         return None
-    if not pci_config.is_hex_id(value):
+    if not nova_pci.is_hex_id(value):
         base.fail(f"invalid --vendor '{value}': "
-                  + pci_config.hex_id_rule('vendor_id', '10de'))
+                  + nova_pci.hex_id_rule('vendor_id', '10de'))
     return value.lower()
 
 
@@ -91,7 +91,7 @@ class CheckHost(command.ShowOne):
         from osc_gpu.host import inventory
         from osc_gpu.host import nova_pci_conf
         from osc_gpu.host import readiness
-        from osc_gpu.host import report
+        from osc_gpu.v1 import host_report as report
 
         vendor = _vendor(parsed_args.vendor)
         host = _read_host(parsed_args.root)
@@ -149,7 +149,7 @@ class ShowHostConfig(command.ShowOne):
         parser.add_argument(
             '--numa-policy', metavar='<policy>',
             help='numa_policy of every alias: '
-                 + ', '.join(pci_config.NUMA_POLICIES)
+                 + ', '.join(nova_pci.NUMA_POLICIES)
                  + ' (default: none, nova uses legacy)')
         parser.add_argument(
             '--output', metavar='<file>',
@@ -163,7 +163,7 @@ class ShowHostConfig(command.ShowOne):
     def take_action(self, parsed_args):
         from osc_gpu.host import config_gen
         from osc_gpu.host import inventory
-        from osc_gpu.host import report
+        from osc_gpu.v1 import host_report as report
 
         vendor = _vendor(parsed_args.vendor)
         try:

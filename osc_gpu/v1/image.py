@@ -4,7 +4,8 @@ from osc_lib.cli import format_columns
 from osc_lib.cli import parseractions
 from osc_lib.command import command
 
-from osc_gpu import image_properties as props
+from osc_gpu.rules import hiding
+from osc_gpu.rules import image_properties as props
 from osc_gpu.v1 import base
 
 _COLUMNS = ('id', 'name', 'result', 'changes') + props.GPU_KEYS
@@ -77,9 +78,9 @@ class PrepareGpuImage(base.CloudCommandMixin, command.ShowOne):
 
     def _warn_if_release_ignores_hiding(self, gpu_cloud):
         release = gpu_cloud.release()
-        since = props.GPU_IMAGE_PROPERTIES_BY_KEY[props.HIDE_KEY].since
-        if not release.at_least(since):
+        if not hiding.image_property_honoured(release):
+            place = hiding.BY_KEY[hiding.IMAGE_KEY]
             self.app.stderr.write(
                 'warning: %s ignores %s (nova honours it from %s on): hide '
                 'KVM in the libvirt domain XML instead with %s\n'
-                % (release, props.HIDE_KEY, since, props.KVM_HIDDEN_XML))
+                % (release, place.key, place.since, hiding.KVM_HIDDEN_XML))

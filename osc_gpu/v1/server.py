@@ -2,31 +2,24 @@
 
 import argparse
 import base64
-import contextlib
-import uuid
 
 from osc_lib.cli import format_columns
 from osc_lib.cli import parseractions
 from osc_lib.command import command
 
-from osc_gpu import cloud
-from osc_gpu import faults
-from osc_gpu import gpu_request
-from osc_gpu import image_properties
-from osc_gpu import preflight
-from osc_gpu import waiting
+from osc_gpu.cloud import servers
+from osc_gpu.cloud import waiting
+from osc_gpu.rules import faults
+from osc_gpu.rules import gpu_request
+from osc_gpu.rules import image_properties
+from osc_gpu.rules import preflight
 from osc_gpu.v1 import base
 
 _COLUMNS = ('id', 'name', 'status', 'flavor', 'image', 'host', 'gpus',
             'gpu_devices', 'hypervisor_hidden_by')
 _QUIET_FORMATS = ('json', 'yaml', 'value', 'shell', 'csv')
 
-
-# Server metadata key marking the request that created a server.
-REQUEST_MARK = 'osc_gpu_request'
 _NIC_KEYS = {'net-id': 'uuid', 'port-id': 'port'}
-# How long --delete-on-error waits for the failed server to be gone.
-_DELETE_WAIT_SECONDS = 60
 
 
 def _nics(parsed_args, gpu_cloud):
@@ -135,55 +128,39 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
         flavor = gpu_cloud.find_flavor(parsed_args.flavor)
         image = gpu_cloud.find_image(parsed_args.image)
         if parsed_args.or_show:
-            existing = _existing_server(gpu_cloud, parsed_args.name, flavor)
+            existing = servers.existing_server(gpu_cloud, parsed_args.name,
+                                               flavor)
             if existing is not None:
-                return self._shown(gpu_cloud, existing, flavor, image)
+                return _row(gpu_cloud, existing, flavor, image,
+                            self._hiding_of(gpu_cloud, flavor, image))
         checks = self._preflight(gpu_cloud, flavor, image, parsed_args)
         if parsed_args.dry_run:
             self._print_notes(checks)
-            return _COLUMNS, (None, parsed_args.name, 'not created (dry run)',
-                              flavor.name, image.name, None,
-                              _gpus(checks), format_columns.ListColumn([]),
-                              checks.hidden_by)
+            return _row(gpu_cloud, None, flavor, image, checks.hidden_by,
+                        checks, name=parsed_args.name)
         if checks.needs_image_prepare:
             gpu_cloud.set_image_properties(
                 image, {image_properties.HIDE_KEY: 'true'})
         attrs = self._server_attrs(parsed_args, gpu_cloud, flavor, image)
-        try:
-            server = gpu_cloud.create_server(**attrs)
-        except cloud.CloudError as exc:
-            # e.g. HTTP 400 "PCI alias NOPE is not defined": say what to fix.
-            line = faults.explain(str(exc), checks.requests)
-            if not _refused(exc):
-                # The answer was lost or nova failed half-way: the server
-                # may exist, and only our request mark can tell it.
-                line += _remove_lost_server(gpu_cloud, attrs)
-            base.fail(line)
+        server = servers.create_server(
+            gpu_cloud, attrs,
+            explain=lambda line: faults.explain(line, checks.requests))
         if parsed_args.wait:
             server = self._wait(gpu_cloud, server, checks, parsed_args)
-        with _deleted_on_failure(gpu_cloud, server):
-            devices = (gpu_cloud.allocated_gpu_devices(server.id)
-                       if server.status == 'ACTIVE' else [])
+        with servers.deleted_on_failure(gpu_cloud, server):
+            row = _row(gpu_cloud, server, flavor, image, checks.hidden_by,
+                       checks)
         self._print_notes(checks)
-        return _COLUMNS, (server.id, server.name, server.status, flavor.name,
-                          image.name, server.compute_host, _gpus(checks),
-                          format_columns.ListColumn(devices),
-                          checks.hidden_by)
+        return row
 
     @staticmethod
-    def _shown(gpu_cloud, server, flavor, image):
-        """The row of a server that already exists (--or-show)."""
+    def _hiding_of(gpu_cloud, flavor, image):
+        """What hides the hypervisor for a server that already exists."""
         image_props = gpu_cloud.image_properties(
             image, (image_properties.HIDE_KEY,))
         hidden_by, _ = preflight.hiding_source(
             flavor.extra_specs, image_props, gpu_cloud.release())
-        devices = (gpu_cloud.allocated_gpu_devices(server.id)
-                   if server.status == 'ACTIVE' else [])
-        return _COLUMNS, (server.id, server.name, server.status, flavor.name,
-                          image.name, server.compute_host,
-                          (flavor.extra_specs or {}).get(
-                              gpu_request.ALIAS_SPEC_KEY, ''),
-                          format_columns.ListColumn(devices), hidden_by)
+        return hidden_by
 
     def _print_notes(self, checks):
         # Only on success: a refusal stays one line.
@@ -213,8 +190,7 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
                  'networks': _nics(parsed_args, gpu_cloud)}
         # A mark of this request, so a server whose create answer was lost
         # can be told from a same-named one and removed.
-        metadata = dict(parsed_args.properties,
-                        **{REQUEST_MARK: uuid.uuid4().hex})
+        metadata = dict(parsed_args.properties, **servers.new_request_mark())
         optional = {'key_name': parsed_args.key_name,
                     'availability_zone': parsed_args.availability_zone,
                     'metadata': metadata,
@@ -227,7 +203,7 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
     def _wait(self, gpu_cloud, server, checks, parsed_args):
         show = (parsed_args.formatter not in _QUIET_FORMATS
                 and self.app.stderr.isatty())
-        with _deleted_on_failure(gpu_cloud, server):
+        with servers.deleted_on_failure(gpu_cloud, server):
             try:
                 server = waiting.wait_for_status(
                     lambda: gpu_cloud.get_server(server.id), ('ACTIVE',),
@@ -256,81 +232,30 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
         line = "server '%s' went to ERROR: %s" % (
             server.name, faults.explain(fault, checks.requests))
         if parsed_args.delete_on_error:
-            _delete_and_wait(gpu_cloud, server)
+            servers.delete_and_wait(gpu_cloud, server)
             line += '; the server was deleted (--delete-on-error)'
         else:
             line += "; delete it with 'openstack server delete %s'" % server.id
         base.fail(line)
 
 
-@contextlib.contextmanager
-def _deleted_on_failure(gpu_cloud, server):
-    """If a step after nova took the server fails, delete the server.
-
-    The operator asked for a GPU server or, on failure, nothing: a server
-    the command lost track of (a status poll that failed, a build that
-    outlasted --wait-timeout) would hold its GPUs unseen, and a re-run
-    would make a second one. Not for Ctrl-C, which only stops the waiting,
-    nor for a server that went to ERROR: that one is kept for its fault
-    unless --delete-on-error asks otherwise.
-    """
-    try:
-        yield
-    except Exception as failure:
-        try:
-            _delete_and_wait(gpu_cloud, server)
-        except Exception as cleanup:
-            base.fail("%s; deleting the server it created also failed (%s): "
-                      "delete it with 'openstack server delete %s'"
-                      % (failure, cleanup, server.id))
-        base.fail("%s; the server '%s' it created was deleted"
-                  % (failure, server.name))
-
-
-def _existing_server(gpu_cloud, name, flavor):
-    """The one server named ``name`` if it has ``flavor``, else refuse."""
-    servers = gpu_cloud.servers_named(name)
-    if not servers:
-        return None
-    if len(servers) > 1:
-        base.fail("%d servers are named '%s': --or-show cannot tell which to "
-                  "show (rename or delete the extra ones)"
-                  % (len(servers), name))
-    server = servers[0]
-    has = getattr(server.flavor, 'original_name', None) or getattr(
-        server.flavor, 'id', None)
-    if has not in (flavor.name, flavor.id):
-        base.fail("server '%s' exists with flavor '%s', not '%s' (use another "
-                  "name, or delete it first)" % (name, has, flavor.name))
-    return server
-
-
-def _remove_lost_server(gpu_cloud, attrs):
-    """Delete the server a failed create may have made; say what happened."""
-    mark = attrs['metadata'][REQUEST_MARK]
-    try:
-        lost = gpu_cloud.servers_marked(attrs['name'], REQUEST_MARK, mark)
-        for server in lost:
-            _delete_and_wait(gpu_cloud, server)
-    except Exception as cleanup:
-        return ("; nova may have created it all the same and looking for it "
-                "failed (%s): check 'openstack server list --name %s'"
-                % (cleanup, attrs['name']))
-    if lost:
-        return "; the server nova made all the same was deleted"
-    return ''
-
-
-def _refused(error):
-    """A 4xx: nova turned the request down and made nothing."""
-    return error.status_code is not None and 400 <= error.status_code < 500
-
-
-def _delete_and_wait(gpu_cloud, server):
-    gpu_cloud.delete_server(server)
-    # Until it is gone, the server still holds its GPUs in placement.
-    waiting.wait_until(lambda: gpu_cloud.server_gone(server),
-                       _DELETE_WAIT_SECONDS)
+def _row(gpu_cloud, server, flavor, image, hidden_by, checks=None,
+         name=None):
+    """The result row; ``server`` None for a dry run, ``checks`` None for a
+    server that already existed (its GPUs then come from the flavor)."""
+    if checks is not None:
+        gpus = _gpus(checks)
+    else:
+        gpus = (flavor.extra_specs or {}).get(gpu_request.ALIAS_SPEC_KEY, '')
+    if server is None:
+        return _COLUMNS, (None, name, 'not created (dry run)', flavor.name,
+                          image.name, None, gpus,
+                          format_columns.ListColumn([]), hidden_by)
+    devices = (gpu_cloud.allocated_gpu_devices(server.id)
+               if server.status == 'ACTIVE' else [])
+    return _COLUMNS, (server.id, server.name, server.status, flavor.name,
+                      image.name, server.compute_host, gpus,
+                      format_columns.ListColumn(devices), hidden_by)
 
 
 def _gpus(checks):

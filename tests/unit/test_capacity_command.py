@@ -6,8 +6,8 @@ import time
 import openstack
 import pytest
 
-from osc_gpu import capacity
-from osc_gpu import placement
+from osc_gpu.rules import capacity
+from osc_gpu.cloud import placement
 from tests.unit import fakecloud
 from tests.unit import fakeplacement
 from tests.unit.fakecloud import run, run_json

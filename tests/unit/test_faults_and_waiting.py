@@ -2,9 +2,9 @@ import types
 
 import pytest
 
-from osc_gpu import faults
-from osc_gpu import gpu_request as gr
-from osc_gpu import waiting
+from osc_gpu.rules import faults
+from osc_gpu.rules import gpu_request as gr
+from osc_gpu.cloud import waiting
 
 
 def test_no_valid_host_is_explained_for_the_flavor():

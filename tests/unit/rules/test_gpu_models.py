@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from osc_gpu import gpu_models
-from osc_gpu import pci_config
+from osc_gpu.rules import gpu_models
+from osc_gpu.rules import nova_pci
 
 
 @pytest.mark.parametrize('ids, name, alias', [
@@ -41,7 +41,7 @@ def test_console_chips_are_named():
 def test_table_rows_are_usable_by_nova(model):
     assert re.fullmatch('[0-9a-f]{4}', model.vendor_id)
     assert re.fullmatch('[0-9a-f]{4}', model.product_id)
-    assert pci_config.validate_alias_name(model.alias) is None
+    assert nova_pci.validate_alias_name(model.alias) is None
     assert model.ids == f'{model.vendor_id}:{model.product_id}'
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from osc_gpu import releases
+from osc_gpu.rules import releases
 
 
 @pytest.mark.parametrize('max_mv, name', [

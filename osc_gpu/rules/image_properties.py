@@ -11,9 +11,9 @@ vendor id when hiding.
 import dataclasses
 import re
 
-from osc_gpu import booleans
+from osc_gpu.rules import hiding
 
-HIDE_KEY = 'img_hide_hypervisor_id'
+HIDE_KEY = hiding.IMAGE_KEY
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,8 +29,9 @@ class ImageProperty:
 
 GPU_IMAGE_PROPERTIES = (
     ImageProperty(HIDE_KEY, '--hide-hypervisor',
-                  'hide the KVM signature from the guest (NVIDIA drivers)',
-                  since='Pike', values=('true', 'false')),
+                  hiding.BY_KEY[HIDE_KEY].description,
+                  since=hiding.BY_KEY[HIDE_KEY].since,
+                  values=('true', 'false')),
     ImageProperty('hw_machine_type', '--machine-type',
                   'QEMU machine type; q35 gives the PCIe topology large-BAR '
                   'GPUs need',
@@ -58,8 +59,6 @@ _RESERVED = {'id', 'name', 'status', 'visibility', 'owner', 'checksum',
              'direct_url', 'self', 'tags', 'protected', 'os_hidden',
              'min_disk', 'min_ram', 'os_hash_algo', 'os_hash_value'}
 _KEY_PATTERN = re.compile(r'^[A-Za-z0-9_:.-]{1,255}$')
-
-KVM_HIDDEN_XML = "<features><kvm><hidden state='on'/></kvm></features>"
 
 
 class InvalidImageProperty(ValueError):
@@ -110,10 +109,6 @@ def changes(current, wanted):
     return {k: (current.get(k), v) for k, v in wanted.items()
             if str(current.get(k)).lower() != str(v).lower()
             or current.get(k) is None}
-
-
-def hides_hypervisor(properties):
-    return booleans.is_true((properties or {}).get(HIDE_KEY, ''))
 
 
 def describe_changes(diff):

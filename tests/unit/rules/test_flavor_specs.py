@@ -1,26 +1,14 @@
 import pytest
 
-from osc_gpu import flavor_specs as fs
-from osc_gpu import gpu_request as gr
-from osc_gpu import releases
+from osc_gpu.rules import flavor_specs as fs
+from osc_gpu.rules import gpu_request as gr
+from osc_gpu.rules import releases
 
 P4_2 = (gr.GpuRequest('P4', 2),)
 
 
 def release(name):
     return releases.RELEASES_BY_NAME[name]
-
-
-@pytest.mark.parametrize('name, key', [
-    ('2026.2 Hibiscus', 'hw:hide_hypervisor_id'),
-    ('Wallaby', 'hw:hide_hypervisor_id'),
-    ('Victoria', 'hide_hypervisor_id'),     # 2.87 could be early Ussuri
-    ('Rocky', 'hide_hypervisor_id'),
-    ('Queens', None),                        # image property only
-    ('Ocata', None),
-])
-def test_hide_hypervisor_key_per_release(name, key):
-    assert fs.hide_hypervisor_key(release(name)) == key
 
 
 def test_gpu_flavor_specs_on_a_current_cloud():
@@ -74,16 +62,6 @@ def test_bad_properties_are_refused(key, value, fragment):
 def test_other_properties_pass():
     fs.check_property('hw:cpu_policy', 'dedicated')
     fs.check_property('trait:CUSTOM_GPU', 'required')
-
-
-@pytest.mark.parametrize('specs, hidden', [
-    ({'hw:hide_hypervisor_id': 'true'}, True),
-    ({'hide_hypervisor_id': 'Yes'}, True),
-    ({'hw:hide_hypervisor_id': 'false'}, False),
-    ({}, False),
-])
-def test_hides_hypervisor(specs, hidden):
-    assert fs.hides_hypervisor(specs) is hidden
 
 
 def test_differences_only_name_gpu_keys():

@@ -7,7 +7,7 @@ each known message maps to what to check.
 
 import re
 
-from osc_gpu import gpu_request
+from osc_gpu.rules import gpu_request
 
 # (pattern in nova's message, explanation; {gpus} = the flavor's request)
 _EXPLANATIONS = (

@@ -7,16 +7,16 @@ here are stricter, and every refusal names the value and what is valid.
 
 import dataclasses
 
-from osc_gpu import pci_config
+from osc_gpu.rules import nova_pci
 
 ALIAS_SPEC_KEY = 'pci_passthrough:alias'
 
-MAX_ALIAS_LENGTH = pci_config.ALIAS_NAME_MAX
+MAX_ALIAS_LENGTH = nova_pci.ALIAS_NAME_MAX
 # No server takes more than a few dozen passthrough devices; a larger
 # count is a typo (P4:200 for P4:2), not a plan.
 MAX_GPU_COUNT = 64
 
-_FORBIDDEN_IN_ALIAS = pci_config.ALIAS_NAME_FORBIDDEN
+_FORBIDDEN_IN_ALIAS = nova_pci.ALIAS_NAME_FORBIDDEN
 
 
 class InvalidGpuRequest(ValueError):

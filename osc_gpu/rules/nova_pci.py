@@ -14,7 +14,7 @@ import dataclasses
 import json
 import re
 
-from osc_gpu import booleans
+from osc_gpu.rules import booleans
 
 PROBLEM = 'problem'
 WARNING = 'warning'

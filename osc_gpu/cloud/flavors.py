@@ -6,23 +6,22 @@ left behind. Here a failure after the flavor exists deletes it again, and
 ``--or-show`` makes re-runs and concurrent runs safe.
 """
 
-import time
 import uuid
 
-from osc_gpu import cloud
-from osc_gpu import flavor_specs
-from osc_gpu import gpu_request
+from osc_gpu.cloud import errors
+from osc_gpu.cloud import waiting
+from osc_gpu.rules import flavor_specs
+from osc_gpu.rules import gpu_request
 
 # How long --or-show waits for another run that created the flavor a
 # moment ago to finish writing its specs.
 SPECS_SETTLE_SECONDS = 10.0
-_POLL_SECONDS = 0.25
 # A name that keeps flipping between taken and free (others creating and
 # rolling back) is given up on after this many tries.
 _CREATE_ATTEMPTS = 5
 
 
-class FlavorMismatch(cloud.CloudError):
+class FlavorMismatch(errors.CloudError):
     """--or-show found the flavor, but with other GPU specs."""
 
 
@@ -36,7 +35,7 @@ def create_gpu_flavor(gpu_cloud, attrs, specs, projects=(), or_show=False):
     for _ in range(_CREATE_ATTEMPTS):
         try:
             flavor = _create(gpu_cloud, attrs, id_is_ours)
-        except cloud.Conflict:
+        except errors.Conflict:
             if not or_show:
                 raise
             existing = _settled_flavor(gpu_cloud, attrs['name'])
@@ -46,7 +45,7 @@ def create_gpu_flavor(gpu_cloud, attrs, specs, projects=(), or_show=False):
             return existing, False
         _complete_or_roll_back(gpu_cloud, flavor, specs, projects)
         return flavor, True
-    raise cloud.Conflict(
+    raise errors.Conflict(
         "flavor '%s' kept appearing and disappearing while creating it: "
         'another tool is creating and deleting it; try again' % attrs['name'])
 
@@ -54,13 +53,12 @@ def create_gpu_flavor(gpu_cloud, attrs, specs, projects=(), or_show=False):
 def _create(gpu_cloud, attrs, id_is_ours):
     try:
         return gpu_cloud.create_flavor(**attrs)
-    except cloud.Conflict:
+    except errors.Conflict:
         raise
-    except cloud.CloudError as failure:
+    except errors.CloudError as failure:
         # A 4xx is nova refusing: nothing was made. Anything else may have
         # made the flavor, without its specs.
-        status = failure.status_code
-        if id_is_ours and not (status and 400 <= status < 500):
+        if id_is_ours and not failure.refused:
             _remove_if_made(gpu_cloud, attrs['id'], failure)
         raise
 
@@ -71,7 +69,7 @@ def _remove_if_made(gpu_cloud, flavor_id, failure):
         if flavor is not None:
             gpu_cloud.delete_flavor(flavor)
     except Exception as cleanup:
-        raise cloud.CloudError(
+        raise errors.CloudError(
             "%s; nova may have made the flavor all the same, and checking "
             "failed (%s): see 'openstack flavor show %s'"
             % (failure, cleanup, flavor_id)) from failure
@@ -86,7 +84,7 @@ def _complete_or_roll_back(gpu_cloud, flavor, specs, projects):
         try:
             gpu_cloud.delete_flavor(flavor)
         except Exception as cleanup:
-            raise cloud.CloudError(
+            raise errors.CloudError(
                 "%s; removing the half-made flavor also failed (%s): delete "
                 "it with 'openstack flavor delete %s'"
                 % (failure, cleanup, flavor.id)) from failure
@@ -99,14 +97,10 @@ def _settled_flavor(gpu_cloud, name):
     A flavor found without any GPU spec may belong to a concurrent run that
     has created it but not yet set its specs: give that run a moment.
     """
-    deadline = time.monotonic() + SPECS_SETTLE_SECONDS
-    while True:
-        flavor = gpu_cloud.find_flavor(name, ignore_missing=True)
-        if flavor is None or _has_gpu_specs(flavor):
-            return flavor
-        if time.monotonic() >= deadline:
-            return flavor
-        time.sleep(_POLL_SECONDS)
+    return waiting.poll_until(
+        lambda: gpu_cloud.find_flavor(name, ignore_missing=True),
+        lambda flavor: flavor is None or _has_gpu_specs(flavor),
+        SPECS_SETTLE_SECONDS)
 
 
 def _has_gpu_specs(flavor):

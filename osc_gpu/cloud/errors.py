@@ -1,7 +1,15 @@
-"""Turn cloud and transport failures into one line an operator can act on."""
+"""Cloud and transport failures as one line an operator can act on.
 
+Every SDK or keystoneauth exception leaves ``osc_gpu.cloud`` as a
+:class:`CloudError` (an osc-lib ``CommandError``, so OSC prints its one line
+and exits 1), built inside :func:`reporting`.
+"""
+
+import contextlib
 import json
 import re
+
+from osc_lib import exceptions
 
 _HINTS = {
     401: 'check the credentials of the cloud in clouds.yaml / OS_* variables',
@@ -84,3 +92,42 @@ def is_cloud_error(exc):
     from keystoneauth1 import exceptions as ksa_exc
     from openstack import exceptions as sdk_exc
     return isinstance(exc, (sdk_exc.SDKException, ksa_exc.ClientException))
+
+
+class CloudError(exceptions.CommandError):
+    """A cloud call failed; the message is one actionable line."""
+
+    status_code = None
+
+    @property
+    def refused(self):
+        """A 4xx: the service turned the request down and made nothing."""
+        return self.status_code is not None and 400 <= self.status_code < 500
+
+
+class Conflict(CloudError):
+    """HTTP 409: e.g. a flavor name or id that is already taken."""
+
+    status_code = 409
+
+
+class NotFound(CloudError):
+    status_code = 404
+
+
+_BY_STATUS = {409: Conflict, 404: NotFound}
+
+
+@contextlib.contextmanager
+def reporting(action):
+    """Re-raise SDK/transport failures of ``action`` as one-line errors."""
+    try:
+        yield
+    except Exception as exc:
+        line = describe(exc, action) if is_cloud_error(exc) else None
+        if line is None:
+            raise
+        status = getattr(exc, 'status_code', None)
+        error = _BY_STATUS.get(status, CloudError)(line)
+        error.status_code = status
+        raise error from exc

@@ -44,12 +44,18 @@ def wait_for_status(fetch, done, failed, timeout, on_poll=None,
         sleep(interval)
 
 
-def wait_until(predicate, timeout, clock=time.monotonic, sleep=time.sleep):
-    """Poll ``predicate()`` until true; False if ``timeout`` passes first."""
+def poll_until(fetch, ready, timeout, clock=time.monotonic,
+               sleep=time.sleep):
+    """Poll ``fetch()`` until ``ready(value)``; the last value, ready or not
+    once ``timeout`` has passed."""
     start = clock()
     for interval in poll_intervals():
-        if predicate():
-            return True
-        if clock() - start + interval > timeout:
-            return False
+        value = fetch()
+        if ready(value) or clock() - start + interval > timeout:
+            return value
         sleep(interval)
+
+
+def wait_until(predicate, timeout, clock=time.monotonic, sleep=time.sleep):
+    """Poll ``predicate()`` until true; False if ``timeout`` passes first."""
+    return bool(poll_until(predicate, bool, timeout, clock, sleep))

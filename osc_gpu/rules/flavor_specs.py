@@ -8,12 +8,11 @@ input, picks keys for the cloud's release and explains refusals.
 import dataclasses
 import re
 
-from osc_gpu import booleans
-from osc_gpu import gpu_request
-from osc_gpu import pci_config
-from osc_gpu import releases
+from osc_gpu.rules import gpu_request
+from osc_gpu.rules import hiding
+from osc_gpu.rules import nova_pci
 
-NUMA_POLICIES = pci_config.NUMA_POLICIES
+NUMA_POLICIES = nova_pci.NUMA_POLICIES
 
 # Nova's JSON schema for extra spec keys and values (all microversions).
 _KEY_PATTERN = re.compile(r'^[a-zA-Z0-9-_:. ]{1,255}$')
@@ -36,15 +35,12 @@ GPU_EXTRA_SPECS = (
     ExtraSpec(gpu_request.ALIAS_SPEC_KEY,
               'PCI devices to pass through, as ALIAS:COUNT[,ALIAS:COUNT]',
               since='Kilo', option='--gpu ALIAS:COUNT'),
-    ExtraSpec('hw:hide_hypervisor_id',
-              'hide the KVM signature from the guest (NVIDIA drivers)',
-              since='Victoria', boolean=True,
-              option='--hide-hypervisor / --no-hide-hypervisor'),
-    ExtraSpec('hide_hypervisor_id',
-              'hide the KVM signature from the guest (before Victoria)',
-              since='Rocky', boolean=True,
-              deprecated_for='hw:hide_hypervisor_id',
-              option='--hide-hypervisor / --no-hide-hypervisor'),
+) + tuple(
+    ExtraSpec(place.key, place.description, since=place.since, boolean=True,
+              deprecated_for=place.deprecated_for,
+              option='--hide-hypervisor / --no-hide-hypervisor')
+    for place in hiding.HIDE_PLACES if place.where == 'flavor'
+) + (
     ExtraSpec('hw:pci_numa_affinity_policy',
               'how strictly PCI devices must share the guest NUMA node',
               since='Ussuri', values=NUMA_POLICIES,
@@ -53,7 +49,6 @@ GPU_EXTRA_SPECS = (
 )
 GPU_EXTRA_SPECS_BY_KEY = {s.key: s for s in GPU_EXTRA_SPECS}
 
-HIDE_KEYS = ('hw:hide_hypervisor_id', 'hide_hypervisor_id')
 NUMA_KEY = 'hw:pci_numa_affinity_policy'
 
 
@@ -79,20 +74,6 @@ def check_property(key, value):
     raise InvalidExtraSpec(
         "set %s with %s, not --property %s=%s"
         % (key, spec.option, key, value))
-
-
-def hide_hypervisor_key(release):
-    """Flavor key that hides the hypervisor on ``release``, or None.
-
-    ``hw:hide_hypervisor_id`` arrived in Victoria (backported to late
-    Ussuri); Ussuri and Victoria share a maximum microversion, so a 2.87
-    cloud gets the older, still honoured, unnamespaced key.
-    """
-    if release.nova_major >= releases.RELEASES_BY_NAME['Wallaby'].nova_major:
-        return 'hw:hide_hypervisor_id'
-    if release.at_least('Rocky'):
-        return 'hide_hypervisor_id'
-    return None
 
 
 def check_numa_policy(policy, release):
@@ -123,9 +104,9 @@ def gpu_flavor_specs(requests, hide_hypervisor, numa_policy, properties,
         requests)
     notes = []
     if hide_hypervisor:
-        key = hide_hypervisor_key(release)
+        key = hiding.flavor_key(release)
         if key:
-            for other in HIDE_KEYS:
+            for other in hiding.FLAVOR_KEYS:
                 specs.pop(other, None)
             specs[key] = 'true'
         else:
@@ -137,12 +118,6 @@ def gpu_flavor_specs(requests, hide_hypervisor, numa_policy, properties,
         check_numa_policy(numa_policy, release)
         specs[NUMA_KEY] = numa_policy
     return specs, notes
-
-
-def hides_hypervisor(extra_specs):
-    """True when any of nova's flavor keys turns hiding on."""
-    specs = extra_specs or {}
-    return any(booleans.is_true(specs.get(k, '')) for k in HIDE_KEYS)
 
 
 def gpu_spec_differences(existing, wanted):

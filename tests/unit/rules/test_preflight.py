@@ -2,10 +2,10 @@ import types
 
 import pytest
 
-from osc_gpu import aliases
-from osc_gpu import gpu_request as gr
-from osc_gpu import preflight as pf
-from osc_gpu import releases
+from osc_gpu.rules import aliases
+from osc_gpu.rules import gpu_request as gr
+from osc_gpu.rules import preflight as pf
+from osc_gpu.rules import releases
 
 HIBISCUS = releases.RELEASES_BY_NAME['Hibiscus']
 P4 = 'CUSTOM_PCI_10DE_1BB3'

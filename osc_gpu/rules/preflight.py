@@ -8,17 +8,8 @@ functions decide.
 
 import dataclasses
 
-from osc_gpu import booleans
-from osc_gpu import gpu_request
-from osc_gpu import image_properties
-
-# Where the hypervisor can be hidden, and from which release nova honours
-# each place. The first one set and honoured wins, as in nova's driver.
-HIDE_SOURCES = (
-    ('flavor', 'hw:hide_hypervisor_id', 'Victoria'),
-    ('flavor', 'hide_hypervisor_id', 'Rocky'),
-    ('image', image_properties.HIDE_KEY, 'Pike'),
-)
+from osc_gpu.rules import gpu_request
+from osc_gpu.rules import hiding
 
 
 class PreflightError(ValueError):
@@ -51,20 +42,12 @@ def gpu_requests_of(flavor_name, extra_specs):
 
 
 def hiding_source(extra_specs, image_props, release):
-    """``(source, ignored)``: what hides the hypervisor on ``release``.
-
-    ``ignored`` lists the places that ask for hiding but that this release
-    does not honour yet.
-    """
-    ignored = []
-    for where, key, since in HIDE_SOURCES:
-        values = extra_specs if where == 'flavor' else image_props
-        if not booleans.is_true((values or {}).get(key, '')):
-            continue
-        if release.at_least(since):
-            return '%s %s' % (where, key), ignored
-        ignored.append('%s %s (honoured from %s on)' % (where, key, since))
-    return '', ignored
+    """``(source, ignored)`` as text: what hides the hypervisor on
+    ``release`` (e.g. ``flavor hw:hide_hypervisor_id``, '' for nothing),
+    and the places set that this release does not honour yet."""
+    place, ignored = hiding.hiding_source(extra_specs, image_props, release)
+    return (str(place) if place else '',
+            ['%s (honoured from %s on)' % (p, p.since) for p in ignored])
 
 
 def check_hiding(result, flavor, image_name, image_props, release,
@@ -73,15 +56,17 @@ def check_hiding(result, flavor, image_name, image_props, release,
     result.hidden_by = source
     if source or visible_ok:
         return
-    if not release.at_least('Pike'):
+    image_place = hiding.BY_KEY[hiding.IMAGE_KEY]
+    if not hiding.honoured(image_place, release):
         raise PreflightError(
-            '%s cannot hide the hypervisor through nova (img_hide_hypervisor_'
-            'id arrived in Pike): add %s to the domain XML on the compute '
-            'by hand, then pass --visible-hypervisor'
-            % (release, image_properties.KVM_HIDDEN_XML))
+            '%s cannot hide the hypervisor through nova (%s arrived in %s): '
+            'add %s to the domain XML on the compute by hand, then pass '
+            '--visible-hypervisor' % (release, image_place.key,
+                                      image_place.since,
+                                      hiding.KVM_HIDDEN_XML))
     if prepare_image:
         result.needs_image_prepare = True
-        result.hidden_by = 'image %s' % image_properties.HIDE_KEY
+        result.hidden_by = str(image_place)
         return
     why = (' (%s %s ignored on %s)' % ('is' if len(ignored) == 1 else 'are',
                                        ', '.join(ignored), release)

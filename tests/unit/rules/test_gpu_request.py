@@ -1,6 +1,6 @@
 import pytest
 
-from osc_gpu import gpu_request as gr
+from osc_gpu.rules import gpu_request as gr
 
 
 @pytest.mark.parametrize('values, expected', [

@@ -1,6 +1,6 @@
 import pytest
 
-from osc_gpu import image_properties as ip
+from osc_gpu.rules import image_properties as ip
 
 
 def test_default_is_hide_only():

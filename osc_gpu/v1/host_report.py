@@ -34,13 +34,15 @@ class GpuListColumn(format_columns.ListDictColumn):
         return '\n'.join(lines) or 'none'
 
 
-class FindingListColumn(format_columns.ListDictColumn):
-    """Problems or warnings: one line each, what is wrong then the fix."""
+class FindingListColumn(format_columns.ListColumn):
+    """Problems or warnings (``Finding``): one line each in a table, what
+    is wrong then the fix; dicts for -f json/yaml."""
 
     def human_readable(self):
-        return '\n'.join(
-            f'{f["message"]}: {f["fix"]}' if f['fix'] else f['message']
-            for f in self._value or []) or 'none'
+        return '\n'.join(f.line for f in self._value or []) or 'none'
+
+    def machine_readable(self):
+        return [f.as_dict() for f in self._value or []]
 
 
 class LinesColumn(format_columns.ListColumn):
@@ -112,8 +114,6 @@ def _nova_conf_sentence(conf):
 
 def check_columns(report, host, nova_conf=None):
     """(columns, data) for ``gpu host check``."""
-    problems = [f.as_dict() for f in report.problems]
-    warnings = [f.as_dict() for f in report.warnings]
     fields = {
         'ready': report.ready,
         'cpu_vendor': host.cpu_vendor,
@@ -125,8 +125,8 @@ def check_columns(report, host, nova_conf=None):
                                   _vfio_sentence),
         'gpus': GpuListColumn([gpu_dict(e) for e in report.gpus]),
         'nova_conf': SummaryColumn(nova_conf, _nova_conf_sentence),
-        'problems': FindingListColumn(problems),
-        'warnings': FindingListColumn(warnings),
+        'problems': FindingListColumn(report.problems),
+        'warnings': FindingListColumn(report.warnings),
     }
     return tuple(fields), tuple(fields.values())
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from osc_gpu import capacity
+from osc_gpu.rules import capacity
 
 P4 = 'CUSTOM_PCI_10DE_1BB3'
 T4 = 'CUSTOM_PCI_10DE_1EB8'

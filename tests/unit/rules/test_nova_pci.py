@@ -2,17 +2,17 @@ import json
 
 import pytest
 
-from osc_gpu import pci_config
+from osc_gpu.rules import nova_pci
 
 P4 = {'name': 'P4', 'vendor_id': '10de', 'product_id': '1bb3'}
 
 
 def problems(issues):
-    return [i.message for i in issues if i.severity == pci_config.PROBLEM]
+    return [i.message for i in issues if i.severity == nova_pci.PROBLEM]
 
 
 def warnings(issues):
-    return [i.message for i in issues if i.severity == pci_config.WARNING]
+    return [i.message for i in issues if i.severity == nova_pci.WARNING]
 
 
 # alias ---------------------------------------------------------------------
@@ -20,12 +20,12 @@ def warnings(issues):
 def test_valid_alias_with_every_key():
     spec = dict(P4, device_type='type-PF', numa_policy='socket',
                 capability_type='pci', live_migratable='yes')
-    assert pci_config.validate_alias(spec) == []
+    assert nova_pci.validate_alias(spec) == []
 
 
 @pytest.mark.parametrize('vendor_id', ['0x10de', '10DE1', '10d', '', 'zzzz'])
 def test_alias_vendor_id_must_be_4_hex_digits(vendor_id):
-    [message] = problems(pci_config.validate_alias(
+    [message] = problems(nova_pci.validate_alias(
         dict(P4, vendor_id=vendor_id)))
     assert repr(vendor_id) in message
     assert ('vendor_id must be 4 hex digits without 0x, e.g. "10de"'
@@ -33,11 +33,11 @@ def test_alias_vendor_id_must_be_4_hex_digits(vendor_id):
 
 
 def test_alias_uppercase_hex_is_valid():
-    assert pci_config.validate_alias(dict(P4, vendor_id='10DE')) == []
+    assert nova_pci.validate_alias(dict(P4, vendor_id='10DE')) == []
 
 
 def test_alias_product_id_rule_names_a_product_example():
-    [message] = problems(pci_config.validate_alias(
+    [message] = problems(nova_pci.validate_alias(
         dict(P4, product_id='0x1bb3')))
     assert 'product_id must be 4 hex digits without 0x, e.g. "1bb3"' in message
 
@@ -54,7 +54,7 @@ def test_alias_product_id_rule_names_a_product_example():
     ('resource_class', 5, 'resource_class must be a JSON string'),
 ])
 def test_alias_values_checked_against_the_table(key, value, rule):
-    [message] = problems(pci_config.validate_alias(dict(P4, **{key: value})))
+    [message] = problems(nova_pci.validate_alias(dict(P4, **{key: value})))
     assert rule in message
     assert repr(value) in message
 
@@ -62,43 +62,43 @@ def test_alias_values_checked_against_the_table(key, value, rule):
 def test_alias_name_is_required_and_bounded():
     spec = dict(P4)
     del spec['name']
-    assert problems(pci_config.validate_alias(spec)) == [
+    assert problems(nova_pci.validate_alias(spec)) == [
         'name is required, e.g. "name": "P4"']
     assert 'name must be 1 to 256 characters' in problems(
-        pci_config.validate_alias(dict(P4, name='x' * 257)))[0]
+        nova_pci.validate_alias(dict(P4, name='x' * 257)))[0]
     assert 'name must be 1 to 256 characters' in problems(
-        pci_config.validate_alias(dict(P4, name='')))[0]
+        nova_pci.validate_alias(dict(P4, name='')))[0]
 
 
 def test_alias_name_unusable_in_a_flavor_is_a_warning():
-    issues = pci_config.validate_alias(dict(P4, name='p4:big'))
+    issues = nova_pci.validate_alias(dict(P4, name='p4:big'))
     assert problems(issues) == []
     assert 'cannot be used in a flavor' in warnings(issues)[0]
 
 
 def test_alias_unknown_key_is_refused_with_the_valid_keys():
-    [message] = problems(pci_config.validate_alias(dict(P4, vendor='10de')))
+    [message] = problems(nova_pci.validate_alias(dict(P4, vendor='10de')))
     assert message.startswith('unknown key "vendor" (nova rejects it)')
     assert 'vendor_id, product_id' in message
 
 
 def test_alias_must_be_an_object():
-    [message] = problems(pci_config.validate_alias([P4]))
+    [message] = problems(nova_pci.validate_alias([P4]))
     assert 'one JSON object per line' in message
 
 
 def test_alias_needs_both_ids_without_pci_in_placement():
     spec = {'name': 'A16', 'resource_class': 'CUSTOM_A16'}
-    issues = pci_config.validate_alias(spec)
+    issues = nova_pci.validate_alias(spec)
     assert any('vendor_id and product_id are both required' in m
                for m in problems(issues))
     assert any('ignored unless [filter_scheduler] pci_in_placement' in m
                for m in warnings(issues))
-    assert pci_config.validate_alias(spec, pci_in_placement=True) == []
+    assert nova_pci.validate_alias(spec, pci_in_placement=True) == []
 
 
 def test_alias_group_must_agree_on_numa_policy_and_device_type():
-    issues = pci_config.check_alias_group('GPU', [
+    issues = nova_pci.check_alias_group('GPU', [
         dict(P4, name='GPU'),
         dict(P4, name='GPU', product_id='1eb8', numa_policy='required',
              device_type='type-PF')])
@@ -110,8 +110,8 @@ def test_alias_group_must_agree_on_numa_policy_and_device_type():
 
 def test_alias_group_same_settings_is_fine():
     specs = [dict(P4, numa_policy='legacy'), dict(P4, product_id='1eb8')]
-    assert pci_config.check_alias_group('P4', specs) == []
-    assert 'may have only one line' in problems(pci_config.check_alias_group(
+    assert nova_pci.check_alias_group('P4', specs) == []
+    assert 'may have only one line' in problems(nova_pci.check_alias_group(
         'P4', specs, pci_in_placement=True))[0]
 
 
@@ -119,7 +119,7 @@ def test_alias_group_same_settings_is_fine():
     ('P4', True), ('gpu-p4', True), ('A100_80G', True), ('p4:1', False),
     ('a,b', False), ('two words', False), ('', False), ('x' * 257, False)])
 def test_validate_alias_name(name, ok):
-    assert (pci_config.validate_alias_name(name) is None) is ok
+    assert (nova_pci.validate_alias_name(name) is None) is ok
 
 
 # device_spec ---------------------------------------------------------------
@@ -139,7 +139,7 @@ def test_validate_alias_name(name, ok):
      'remote_managed': 'false'},
 ])
 def test_valid_device_specs(value):
-    assert problems(pci_config.validate_device_spec(value)) == []
+    assert problems(nova_pci.validate_device_spec(value)) == []
 
 
 @pytest.mark.parametrize('value, rule', [
@@ -163,18 +163,18 @@ def test_valid_device_specs(value):
      'devname and address are mutually exclusive'),
 ])
 def test_invalid_device_specs(value, rule):
-    messages = problems(pci_config.validate_device_spec(value))
+    messages = problems(nova_pci.validate_device_spec(value))
     assert any(rule in m for m in messages), messages
 
 
 @pytest.mark.parametrize('value', ['10de', 5, [1], None])
 def test_device_spec_must_be_object_or_list(value):
     assert 'must be a JSON object or a list' in problems(
-        pci_config.validate_device_spec(value))[0]
+        nova_pci.validate_device_spec(value))[0]
 
 
 def test_device_spec_unknown_key_and_match_all_are_warnings():
-    issues = pci_config.validate_device_spec({'vendor-id': '10de'})
+    issues = nova_pci.validate_device_spec({'vendor-id': '10de'})
     assert problems(issues) == []
     assert 'unknown key "vendor-id": nova keeps it as a free-form tag' \
         in warnings(issues)[0]
@@ -198,7 +198,7 @@ def test_device_spec_unknown_key_and_match_all_are_warnings():
     ({'devname': 'eth0'}, False),
 ])
 def test_device_spec_matches(spec, matches):
-    assert pci_config.device_spec_matches(
+    assert nova_pci.device_spec_matches(
         spec, '10de', '1bb3', '0000:81:00.0') is matches
 
 
@@ -210,45 +210,45 @@ def test_device_spec_matches(spec, matches):
     (dict(P4, product_id='1eb8'), 'type-PCI', False),
 ])
 def test_alias_matches(spec, device_type, matches):
-    assert pci_config.alias_matches(spec, '10de', '1bb3',
-                                    device_type) is matches
+    assert nova_pci.alias_matches(spec, '10de', '1bb3',
+                                  device_type) is matches
 
 
 def test_alias_matches_by_resource_class():
     spec = {'name': 'A16', 'resource_class': 'a16-16a'}
-    assert pci_config.alias_matches(spec, '10de', '25b6', 'type-PCI',
-                                    'CUSTOM_A16_16A')
-    assert not pci_config.alias_matches(spec, '10de', '25b6', 'type-PCI',
-                                        'CUSTOM_PCI_10DE_25B6')
+    assert nova_pci.alias_matches(spec, '10de', '25b6', 'type-PCI',
+                                  'CUSTOM_A16_16A')
+    assert not nova_pci.alias_matches(spec, '10de', '25b6', 'type-PCI',
+                                      'CUSTOM_PCI_10DE_25B6')
 
 
 def test_resource_class_names():
-    assert pci_config.normalize_resource_class('a16 16a') == 'CUSTOM_A16_16A'
-    assert pci_config.normalize_resource_class('CUSTOM_X') == 'CUSTOM_X'
-    assert pci_config.default_resource_class('10de', '1eb8') == \
+    assert nova_pci.normalize_resource_class('a16 16a') == 'CUSTOM_A16_16A'
+    assert nova_pci.normalize_resource_class('CUSTOM_X') == 'CUSTOM_X'
+    assert nova_pci.default_resource_class('10de', '1eb8') == \
         'CUSTOM_PCI_10DE_1EB8'
 
 
 # rendering -----------------------------------------------------------------
 
 def test_rendered_lines_are_valid_json_in_key_order():
-    alias = pci_config.alias_spec('P4', '10de', '1bb3', 'type-PCI',
-                                  'preferred')
-    line = pci_config.option_line('alias', alias)
+    alias = nova_pci.alias_spec('P4', '10de', '1bb3', 'type-PCI',
+                                'preferred')
+    line = nova_pci.option_line('alias', alias)
     assert line == ('alias = {"name": "P4", "vendor_id": "10de", '
                     '"product_id": "1bb3", "device_type": "type-PCI", '
                     '"numa_policy": "preferred"}')
-    assert pci_config.validate_alias(json.loads(line.split(' = ', 1)[1])) \
+    assert nova_pci.validate_alias(json.loads(line.split(' = ', 1)[1])) \
         == []
-    spec = pci_config.device_spec('10de', '1bb3', '0000:81:00.0')
-    assert pci_config.option_line('device_spec', spec) == (
+    spec = nova_pci.device_spec('10de', '1bb3', '0000:81:00.0')
+    assert nova_pci.option_line('device_spec', spec) == (
         'device_spec = {"vendor_id": "10de", "product_id": "1bb3", '
         '"address": "0000:81:00.0"}')
-    assert pci_config.alias_spec('P4', '10de', '1bb3') == P4
+    assert nova_pci.alias_spec('P4', '10de', '1bb3') == P4
 
 
 def test_legacy_options_point_to_new_names():
-    assert pci_config.LEGACY_OPTIONS[('pci', 'passthrough_whitelist')] == (
+    assert nova_pci.LEGACY_OPTIONS[('pci', 'passthrough_whitelist')] == (
         'pci', 'device_spec')
-    assert pci_config.LEGACY_OPTIONS[('DEFAULT', 'pci_alias')] == (
+    assert nova_pci.LEGACY_OPTIONS[('DEFAULT', 'pci_alias')] == (
         'pci', 'alias')

@@ -22,8 +22,8 @@ import concurrent.futures
 
 from openstack import exceptions as sdk_exceptions
 
-from osc_gpu import capacity
-from osc_gpu import cloud
+from osc_gpu.rules import capacity
+from osc_gpu.cloud import errors
 
 PCI_DEVICE_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
 # ``required`` on the provider list needs 1.18 (root_provider_uuid: 1.14).
@@ -38,7 +38,7 @@ TREE_MICROVERSION = '1.14'
 MAX_WORKERS = 8
 
 
-class PciNotInPlacement(cloud.CloudError):
+class PciNotInPlacement(errors.CloudError):
     """No PCI device provider at all: placement cannot tell capacity."""
 
 
@@ -59,16 +59,18 @@ def _in_parallel(calls, max_workers=MAX_WORKERS):
         return list(pool.map(lambda call: call(), calls))
 
 
-def _device_providers(conn):
-    with cloud.reporting('listing PCI device providers in placement'):
+def device_providers(conn):
+    """Every PCI device provider (one request), as placement lists them."""
+    with errors.reporting('listing PCI device providers in placement'):
         data = _get(conn, '/resource_providers', PROVIDERS_MICROVERSION,
                     {'required': PCI_DEVICE_TRAIT})
     return data.get('resource_providers', [])
 
 
-def _tree_summaries(conn):
-    with cloud.reporting('reading provider usage from placement '
-                         '(allocation candidates)'):
+def tree_summaries(conn):
+    """Capacity and usage of every provider in trees with a free VCPU."""
+    with errors.reporting('reading provider usage from placement '
+                          '(allocation candidates)'):
         data = _get(conn, '/allocation_candidates', CANDIDATES_MICROVERSION,
                     {'resources': 'VCPU:1'})
     return data.get('provider_summaries', {})
@@ -77,13 +79,13 @@ def _tree_summaries(conn):
 def _own_capacity(conn, device):
     path = '/resource_providers/%s' % device.uuid
     try:
-        with cloud.reporting("reading inventory and usage of '%s'"
-                             % device.name):
+        with errors.reporting("reading inventory and usage of '%s'"
+                              % device.name):
             inventories = _get(conn, path + '/inventories',
                                PROVIDER_MICROVERSION)['inventories']
             usages = _get(conn, path + '/usages',
                           PROVIDER_MICROVERSION)['usages']
-    except cloud.NotFound:
+    except errors.NotFound:
         # Removed since the list was read (host deleted): nothing to count.
         return []
     return capacity.capacity_from_inventory(device, inventories, usages)
@@ -100,7 +102,7 @@ def pci_capacity(conn, host=None, max_workers=MAX_WORKERS):
     # not race between the worker threads.
     conn.placement
     providers, summaries = _in_parallel(
-        [lambda: _device_providers(conn), lambda: _tree_summaries(conn)])
+        [lambda: device_providers(conn), lambda: tree_summaries(conn)])
     if not providers:
         raise PciNotInPlacement(capacity.NOT_REPORTED)
     devices = [capacity.device_from_provider(p) for p in providers]
@@ -122,13 +124,13 @@ def allocated_devices(conn, consumer_uuid):
     one request, plus one per host tree holding its devices (nova puts
     them all on one host, so one).
     """
-    with cloud.reporting("reading the allocations of '%s'" % consumer_uuid):
+    with errors.reporting("reading the allocations of '%s'" % consumer_uuid):
         allocations = _get(conn, '/allocations/%s' % consumer_uuid,
                            PROVIDER_MICROVERSION).get('allocations', {})
     unnamed = capacity.device_candidates(allocations)
     found = []
     while unnamed:
-        with cloud.reporting('reading the provider tree of %s' % unnamed[0]):
+        with errors.reporting('reading the provider tree of %s' % unnamed[0]):
             tree = _get(conn, '/resource_providers', TREE_MICROVERSION,
                         {'in_tree': unnamed[0]})['resource_providers']
         in_tree = {p['uuid'] for p in tree}

@@ -18,7 +18,8 @@ known GPU models (``P4``, ``T4``, ``A100``...), which is what
 import dataclasses
 import re
 
-from osc_gpu import gpu_models
+from osc_gpu.rules import gpu_models
+from osc_gpu.rules import nova_pci
 
 CONFIG_KEY = 'gpu_aliases'
 _IDS = re.compile(r'^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$')
@@ -27,11 +28,6 @@ _PCI_RC = re.compile(r'^CUSTOM_PCI_([0-9A-F]{4})_([0-9A-F]{4})$')
 
 class InvalidAliasMap(ValueError):
     """clouds.yaml ``gpu_aliases`` holds something we cannot read."""
-
-
-def pci_resource_class(vendor_id, product_id):
-    """Nova's default placement class for a PCI device, as nova names it."""
-    return ('CUSTOM_PCI_%s_%s' % (vendor_id, product_id)).upper()
 
 
 def ids_of_resource_class(resource_class):
@@ -78,9 +74,9 @@ class AliasMap:
         for name in (alias, alias.replace('-', '_')):
             if name in self.declared:
                 return self.declared[name]
-        return tuple(sorted({pci_resource_class(m.vendor_id, m.product_id)
-                             for m in gpu_models.GPU_MODELS
-                             if m.alias == alias}))
+        return tuple(sorted({
+            nova_pci.default_resource_class(m.vendor_id, m.product_id)
+            for m in gpu_models.GPU_MODELS if m.alias == alias}))
 
     def aliases_of(self, resource_class):
         """Alias names that claim ``resource_class``, declared ones first."""
@@ -102,7 +98,7 @@ def _resource_classes(name, value):
         item = str(item).strip()
         ids = _IDS.match(item)
         if ids:
-            classes.append(pci_resource_class(*ids.groups()))
+            classes.append(nova_pci.default_resource_class(*ids.groups()))
         elif re.match(r'^CUSTOM_[A-Z0-9_]+$', item):
             classes.append(item)
         else:

@@ -4,47 +4,10 @@ Commands get the connection from OSC's client manager and wrap it here, so
 microversion choices and the calls' shapes live in one module.
 """
 
-import contextlib
-
-from osc_lib import exceptions
-
-from osc_gpu import errors
-from osc_gpu import releases
-
-
-class CloudError(exceptions.CommandError):
-    """A cloud call failed; the message is one actionable line."""
-
-    status_code = None
-
-
-class Conflict(CloudError):
-    """HTTP 409: e.g. a flavor name or id that is already taken."""
-
-    status_code = 409
-
-
-class NotFound(CloudError):
-    status_code = 404
-
-
-_BY_STATUS = {409: Conflict, 404: NotFound}
-
-
-@contextlib.contextmanager
-def reporting(action):
-    """Re-raise SDK/transport failures of ``action`` as one-line errors."""
-    try:
-        yield
-    except Exception as exc:
-        line = errors.describe(exc, action) if errors.is_cloud_error(exc) \
-            else None
-        if line is None:
-            raise
-        status = getattr(exc, 'status_code', None)
-        error = _BY_STATUS.get(status, CloudError)(line)
-        error.status_code = status
-        raise error from exc
+from osc_gpu.cloud import errors
+from osc_gpu.cloud import placement
+from osc_gpu.rules import aliases
+from osc_gpu.rules import releases
 
 
 class GpuCloud:
@@ -57,23 +20,22 @@ class GpuCloud:
 
     def alias_map(self):
         """Alias -> resource classes, from clouds.yaml and known models."""
-        from osc_gpu import aliases
         try:
             return aliases.AliasMap.from_cloud_config(self.config)
         except aliases.InvalidAliasMap as exc:
-            raise CloudError(str(exc)) from None
+            raise errors.CloudError(str(exc)) from None
 
     # -- compute API version -------------------------------------------
     def compute_max_microversion(self):
         if self._compute_max is None:
-            with reporting('reading the compute API version'):
+            with errors.reporting('reading the compute API version'):
                 data = self.conn.compute.get_endpoint_data()
             mv = getattr(data, 'max_microversion', None)
             if not mv:
                 # keystoneauth swallows a failed version discovery; guessing
                 # "no microversions" would pick a pre-Pike release and the
                 # wrong keys. Every release since Kilo (2.1) reports one.
-                raise CloudError(
+                raise errors.CloudError(
                     'reading the compute API version failed: the compute '
                     'endpoint did not say which microversions it supports '
                     '(is nova-api up? try again)')
@@ -90,14 +52,14 @@ class GpuCloud:
 
     # -- flavors -------------------------------------------------------
     def create_flavor(self, **attrs):
-        with reporting("creating flavor '%s'" % attrs.get('name')):
+        with errors.reporting("creating flavor '%s'" % attrs.get('name')):
             return self.conn.compute.create_flavor(**attrs)
 
     def set_flavor_extra_specs(self, flavor, specs):
         """POST the extra specs, at 2.86 where nova then validates them."""
         action = "setting extra specs on flavor '%s'" % flavor.name
         mv = releases.EXTRA_SPEC_VALIDATION
-        with reporting(action):
+        with errors.reporting(action):
             if self.supports(mv):
                 from openstack import exceptions as sdk_exc
                 response = self.conn.compute.post(
@@ -109,12 +71,12 @@ class GpuCloud:
                 flavor, specs).extra_specs
 
     def delete_flavor(self, flavor):
-        with reporting("deleting flavor '%s'" % flavor.name):
+        with errors.reporting("deleting flavor '%s'" % flavor.name):
             self.conn.compute.delete_flavor(flavor, ignore_missing=True)
 
     def find_flavor(self, name_or_id, ignore_missing=False):
         """A flavor with its extra specs, or None when missing and allowed."""
-        with reporting("looking up flavor '%s'" % name_or_id):
+        with errors.reporting("looking up flavor '%s'" % name_or_id):
             flavor = self.conn.compute.find_flavor(
                 name_or_id, ignore_missing=ignore_missing,
                 get_extra_specs=True)
@@ -122,17 +84,17 @@ class GpuCloud:
 
     def flavors(self):
         """All flavors visible to the caller, public and private."""
-        with reporting('listing flavors'):
+        with errors.reporting('listing flavors'):
             return list(self.conn.compute.flavors(details=True,
                                                   is_public=None))
 
     def add_flavor_access(self, flavor, project_id):
-        with reporting("giving project '%s' access to flavor '%s'"
-                       % (project_id, flavor.name)):
+        with errors.reporting("giving project '%s' access to flavor '%s'"
+                              % (project_id, flavor.name)):
             self.conn.compute.flavor_add_tenant_access(flavor, project_id)
 
     def find_project_id(self, name_or_id, domain=None):
-        with reporting("looking up project '%s'" % name_or_id):
+        with errors.reporting("looking up project '%s'" % name_or_id):
             kwargs = {}
             if domain:
                 kwargs['domain_id'] = self.conn.identity.find_domain(
@@ -142,7 +104,7 @@ class GpuCloud:
 
     # -- images --------------------------------------------------------
     def find_image(self, name_or_id):
-        with reporting("looking up image '%s'" % name_or_id):
+        with errors.reporting("looking up image '%s'" % name_or_id):
             return self.conn.image.find_image(name_or_id,
                                               ignore_missing=False)
 
@@ -171,7 +133,7 @@ class GpuCloud:
         ops = [{'op': 'replace' if key in current else 'add',
                 'path': '/%s' % key, 'value': str(value)}
                for key, value in properties.items()]
-        with reporting("setting properties on image '%s'" % image.name):
+        with errors.reporting("setting properties on image '%s'" % image.name):
             response = self.conn.image.patch(
                 '/images/%s' % image.id, json=ops, headers={
                     'Content-Type':
@@ -181,20 +143,20 @@ class GpuCloud:
 
     # -- servers -------------------------------------------------------
     def create_server(self, **attrs):
-        with reporting("creating server '%s'" % attrs.get('name')):
+        with errors.reporting("creating server '%s'" % attrs.get('name')):
             return self.conn.compute.create_server(**attrs)
 
     def get_server(self, server_id):
-        with reporting("reading server '%s'" % server_id):
+        with errors.reporting("reading server '%s'" % server_id):
             return self.conn.compute.get_server(server_id)
 
     def delete_server(self, server):
-        with reporting("deleting server '%s'" % server.name):
+        with errors.reporting("deleting server '%s'" % server.name):
             self.conn.compute.delete_server(server, ignore_missing=True)
 
     def servers_named(self, name):
         """Servers named exactly ``name`` (nova's filter is a regex)."""
-        with reporting("looking for server '%s'" % name):
+        with errors.reporting("looking for server '%s'" % name):
             return [s for s in self.conn.compute.servers(details=True,
                                                          name=name)
                     if s.name == name]
@@ -205,23 +167,30 @@ class GpuCloud:
                 if (s.metadata or {}).get(key) == value]
 
     def server_gone(self, server):
-        with reporting("reading server '%s'" % server.name):
+        with errors.reporting("reading server '%s'" % server.name):
             return self.conn.compute.find_server(
                 server.id, ignore_missing=True) is None
 
     def find_network_id(self, name_or_id):
-        with reporting("looking up network '%s'" % name_or_id):
+        with errors.reporting("looking up network '%s'" % name_or_id):
             return self.conn.network.find_network(
                 name_or_id, ignore_missing=False).id
 
-    # -- GPUs in placement (see osc_gpu/placement.py) ----------------------
+    # -- GPUs in placement (see placement.py) --------------------------
+    def gpu_capacity(self, host=None):
+        """``[DeviceCapacity]`` of every PCI device placement knows.
+
+        Raises :class:`placement.PciNotInPlacement` when none is reported,
+        ValueError when ``host`` has none.
+        """
+        return placement.pci_capacity(self.conn, host=host)
+
     def free_gpus_by_class_and_host(self):
         """``{resource_class: {host: free}}``, or None without PCI data.
 
         Hosts whose devices of a class are all used appear with 0, so a
         refusal can show them.
         """
-        from osc_gpu import placement
         try:
             capacities = placement.pci_capacity(self.conn)
         except placement.PciNotInPlacement:
@@ -234,6 +203,5 @@ class GpuCloud:
 
     def allocated_gpu_devices(self, server_id):
         """Names of the device providers placement gave the server."""
-        from osc_gpu import placement
         return [d.name for d in placement.allocated_devices(self.conn,
                                                             server_id)]

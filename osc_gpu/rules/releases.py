@@ -40,6 +40,13 @@ class Release:
     def at_least(self, name):
         return self.nova_major >= RELEASES_BY_NAME[name].nova_major
 
+    def surely_at_least(self, name):
+        """Whether every release with this one's maximum microversion is
+        at least ``name``: what a cloud known only by its compute API's
+        maximum surely offers (2.87 may be Ussuri or Victoria)."""
+        return release_for_max_microversion(
+            self.max_microversion).at_least(name)
+
 
 def _r(name, nova_major, max_mv):
     return Release(name, nova_major, Microversion.parse(max_mv))

@@ -1,0 +1,106 @@
+"""Creating a GPU server so that a failure leaves no server holding GPUs.
+
+A server nova made but the command lost track of (a create whose answer
+was lost, a status poll that failed, a build that outlasted the wait) would
+hold its GPUs unseen, and a re-run would make a second one. Each of those
+paths deletes the server here, and says so in the one line it raises.
+"""
+
+import contextlib
+import uuid
+
+from osc_gpu.cloud import errors
+from osc_gpu.cloud import waiting
+
+# Server metadata key marking the request that created a server.
+REQUEST_MARK = 'osc_gpu_request'
+# How long a delete waits for the server to be gone.
+DELETE_WAIT_SECONDS = 60
+
+
+def new_request_mark():
+    """``{REQUEST_MARK: token}``: server metadata that tells this create's
+    server from a same-named one, should its answer be lost."""
+    return {REQUEST_MARK: uuid.uuid4().hex}
+
+
+def create_server(gpu_cloud, attrs, explain=str):
+    """Create the server; on failure remove one nova may have made anyway.
+
+    ``attrs['metadata']`` must carry the request mark. ``explain`` turns
+    nova's refusal into the operator's terms.
+    """
+    try:
+        return gpu_cloud.create_server(**attrs)
+    except errors.CloudError as exc:
+        line = explain(str(exc))
+        if not exc.refused:
+            # The answer was lost or nova failed half-way: the server may
+            # exist, and only our request mark can tell it.
+            line += _remove_lost_server(gpu_cloud, attrs)
+        raise errors.CloudError(line) from exc
+
+
+@contextlib.contextmanager
+def deleted_on_failure(gpu_cloud, server):
+    """If a step after nova took the server fails, delete the server.
+
+    The operator asked for a GPU server or, on failure, nothing. Not for
+    Ctrl-C, which only stops the waiting, nor for a server that went to
+    ERROR: that one is kept for its fault unless asked otherwise.
+    """
+    try:
+        yield
+    except Exception as failure:
+        try:
+            delete_and_wait(gpu_cloud, server)
+        except Exception as cleanup:
+            raise errors.CloudError(
+                "%s; deleting the server it created also failed (%s): "
+                "delete it with 'openstack server delete %s'"
+                % (failure, cleanup, server.id)) from failure
+        raise errors.CloudError("%s; the server '%s' it created was deleted"
+                                % (failure, server.name)) from failure
+
+
+def existing_server(gpu_cloud, name, flavor):
+    """The one server named ``name`` if it has ``flavor``; None if there is
+    none; CloudError if it cannot be told or has another flavor."""
+    servers = gpu_cloud.servers_named(name)
+    if not servers:
+        return None
+    if len(servers) > 1:
+        raise errors.CloudError(
+            "%d servers are named '%s': --or-show cannot tell which to show "
+            "(rename or delete the extra ones)" % (len(servers), name))
+    server = servers[0]
+    has = getattr(server.flavor, 'original_name', None) or getattr(
+        server.flavor, 'id', None)
+    if has not in (flavor.name, flavor.id):
+        raise errors.CloudError(
+            "server '%s' exists with flavor '%s', not '%s' (use another "
+            "name, or delete it first)" % (name, has, flavor.name))
+    return server
+
+
+def _remove_lost_server(gpu_cloud, attrs):
+    """Delete the server a failed create may have made; say what happened."""
+    mark = attrs['metadata'][REQUEST_MARK]
+    try:
+        lost = gpu_cloud.servers_marked(attrs['name'], REQUEST_MARK, mark)
+        for server in lost:
+            delete_and_wait(gpu_cloud, server)
+    except Exception as cleanup:
+        return ("; nova may have created it all the same and looking for it "
+                "failed (%s): check 'openstack server list --name %s'"
+                % (cleanup, attrs['name']))
+    if lost:
+        return "; the server nova made all the same was deleted"
+    return ''
+
+
+def delete_and_wait(gpu_cloud, server):
+    gpu_cloud.delete_server(server)
+    # Until it is gone, the server still holds its GPUs in placement.
+    waiting.wait_until(lambda: gpu_cloud.server_gone(server),
+                       DELETE_WAIT_SECONDS)
