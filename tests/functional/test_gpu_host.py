@@ -11,8 +11,7 @@ import json
 import pytest
 
 from tests.functional.conftest import REPO
-
-FIXTURES = REPO / 'tests' / 'fixtures' / 'hosts'
+from tests.unit.host.fakehost import fixture_root
 
 
 def nova_pci_values(path, option):
@@ -35,7 +34,7 @@ def nova_etc(devcloud):
 def test_generated_lines_are_what_nova_runs_with(osc, nova_etc, node,
                                                  fixture):
     generated = osc.json(['gpu', 'host', 'config', '--root',
-                          str(FIXTURES / fixture)])
+                          fixture_root(fixture)])
     compute = nova_etc / ('compute-%s.conf' % node)
     assert nova_pci_values(compute, 'device_spec') == generated['device_spec']
     aliases = nova_pci_values(nova_etc / 'nova.conf', 'alias')
@@ -54,7 +53,7 @@ def test_host_check_accepts_the_running_nova_conf(osc, nova_etc, tmp_path,
     # The recorded host may be unready for other reasons (p4-nvidia's GPUs
     # are still on the nvidia driver): only the nova.conf findings count.
     result = osc.run(['gpu', 'host', 'check', '--root',
-                      str(FIXTURES / fixture), '--nova-conf', str(conf),
+                      fixture_root(fixture), '--nova-conf', str(conf),
                       '-f', 'json'], check=False)
     report = json.loads(result.stdout)
     assert report['nova_conf']['pci_in_placement'] is True
@@ -72,7 +71,7 @@ def test_broken_alias_json_is_one_line_with_the_fix(osc, tmp_path):
                     '"product_id": "1bb3"}\npassthrough_whitelist = '
                     '{"vendor_id": "10de"}\n')
     result = osc.run(['gpu', 'host', 'check', '--root',
-                      str(FIXTURES / 'p4-nvidia'), '--nova-conf', str(conf)],
+                      fixture_root('p4-nvidia'), '--nova-conf', str(conf)],
                      check=False)
     assert result.returncode == 1
     assert 'vendor_id must be 4 hex digits without 0x, e.g. "10de"' in \

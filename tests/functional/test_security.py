@@ -12,9 +12,9 @@ import yaml
 
 from tests.functional import cli
 from tests.functional.cli import unique
+from tests.unit.host.fakehost import fixture_root
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-HOST = REPO / 'tests' / 'fixtures' / 'hosts' / 'p4-nvidia'
+HOST = pathlib.Path(fixture_root('p4-nvidia'))
 # Every fernet token (keystone's default format) starts so once encoded.
 FERNET_TOKEN = re.compile(r'gAAAAA[\w-]{20,}')
 

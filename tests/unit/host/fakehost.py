@@ -7,6 +7,12 @@ After changing a description, rebuild them with:
 
     .venv/bin/python -m tests.unit.host.fakehost tests/fixtures/hosts
 
+Tests do not read those trees: ``fixture_root(name)`` builds the host from
+its description into a temporary directory, once per process. A tree is
+mostly symlinks (driver, iommu_group and their back links), which an sdist
+cannot carry, so tests run from an unpacked sdist too; in a git checkout
+test_fakehost_fixtures checks that the committed trees are the same.
+
 Tests also build variants into a temporary directory with
 ``build(dataclasses.replace(HOSTS[name], ...), tmp_path)``. The layout is
 the one Linux has: devices/<address> with one file per attribute, driver
@@ -14,19 +20,36 @@ and iommu_group symlinks, drivers/<name>/<address> and
 iommu_groups/<N>/devices/<address> back links.
 """
 
+import atexit
 import dataclasses
+import functools
 import os
 import shutil
 import sys
+import tempfile
 
 
-FIXTURES = os.path.normpath(os.path.join(
-    os.path.dirname(__file__), '..', '..', 'fixtures', 'hosts'))
+REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..',
+                                     '..'))
+# The committed trees, for operators and the demo (see the docstring).
+FIXTURES = os.path.join(REPO, 'tests', 'fixtures', 'hosts')
 
 
+@functools.cache
+def _scratch():
+    directory = tempfile.mkdtemp(prefix='osc-gpu-hosts-')
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return directory
+
+
+@functools.cache
 def fixture_root(name):
-    """Path of a committed fixture host, e.g. fixture_root('p4-nvidia')."""
-    return os.path.join(FIXTURES, name)
+    """Root of the fixture host ``name`` (a key of HOSTS), e.g. 'p4-nvidia'.
+
+    The one way tests, unit and functional, find a fixture host. It is
+    built on first use; commands only read it, so a process shares one.
+    """
+    return build(HOSTS[name], os.path.join(_scratch(), name))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,6 +6,17 @@ import pytest
 
 from tests.unit.host import fakehost
 
+# The trees' symlinks are in git only: an sdist (built from git by pbr)
+# cannot carry them, so it leaves the trees out, and the tests, which build
+# their hosts with fakehost.fixture_root(), need them nowhere.
+in_git_checkout = pytest.mark.skipif(
+    not os.path.exists(os.path.join(fakehost.REPO, '.git')),
+    reason='the committed fixture trees exist in a git checkout only')
+
+
+def committed(name):
+    return os.path.join(fakehost.FIXTURES, name)
+
 
 def snapshot(root):
     tree = {}
@@ -21,15 +32,17 @@ def snapshot(root):
     return tree
 
 
+@in_git_checkout
 @pytest.mark.parametrize('name', sorted(fakehost.HOSTS))
 def test_committed_tree_matches_its_description(name, tmp_path):
     built = fakehost.build(fakehost.HOSTS[name], tmp_path / name)
-    assert snapshot(fakehost.fixture_root(name)) == snapshot(built), (
+    assert snapshot(committed(name)) == snapshot(built), (
         'rebuild with: .venv/bin/python -m tests.unit.host.fakehost')
 
 
 @pytest.mark.parametrize('name', sorted(fakehost.HOSTS))
 def test_every_symlink_resolves_inside_the_tree(name):
+    # The tree tests read; in git, the committed one is the same.
     root = fakehost.fixture_root(name)
     for directory, dirs, files in os.walk(root):
         for entry in dirs + files:
@@ -40,5 +53,6 @@ def test_every_symlink_resolves_inside_the_tree(name):
                 assert target.startswith(os.path.realpath(root)), path
 
 
+@in_git_checkout
 def test_no_unknown_fixture_directories():
     assert sorted(os.listdir(fakehost.FIXTURES)) == sorted(fakehost.HOSTS)
