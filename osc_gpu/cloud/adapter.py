@@ -1,7 +1,8 @@
-"""The one place osc-gpu talks to a cloud: a thin layer over openstacksdk.
+"""``GpuCloud``: what osc-gpu needs from a cloud, over openstacksdk.
 
 Commands get the connection from OSC's client manager and wrap it here, so
-microversion choices and the calls' shapes live in one module.
+microversion choices and the calls' shapes live in one class; placement
+reads are in ``placement.py``, multi-step changes in the workflow modules.
 """
 
 from osc_gpu.cloud import errors

@@ -1,6 +1,6 @@
 """GPU capacity per host from what placement says about PCI devices.
 
-Pure data and arithmetic: ``osc_gpu.placement`` reads the cloud and hands
+Pure data and arithmetic: ``osc_gpu.cloud.placement`` reads the cloud and hands
 the answers to these functions, so every rule about how nova lays PCI
 devices out in placement can be tested without one.
 

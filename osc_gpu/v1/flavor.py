@@ -7,7 +7,7 @@ from osc_lib.cli import parseractions
 from osc_lib.command import command
 
 from osc_gpu.rules import flavor_specs
-from osc_gpu.cloud import flavors as gpu_flavors
+from osc_gpu.cloud import flavors
 from osc_gpu.rules import gpu_request
 from osc_gpu.rules import hiding
 from osc_gpu.v1 import base
@@ -129,7 +129,7 @@ class CreateGpuFlavor(base.CloudCommandMixin, command.ShowOne):
             self.app.stderr.write('warning: %s\n' % note)
         projects = [gpu_cloud.find_project_id(p, parsed_args.project_domain)
                     for p in parsed_args.project]
-        flavor, _created = gpu_flavors.create_gpu_flavor(
+        flavor, _created = flavors.create_gpu_flavor(
             gpu_cloud, attrs, specs, projects, or_show=parsed_args.or_show)
         return _COLUMNS, _flavor_row(flavor, _COLUMNS)
 
