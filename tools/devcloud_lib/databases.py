@@ -86,7 +86,8 @@ def schema_chains(secrets):
              + ['credential_setup'] + owner),
             ('keystone-bootstrap',
              [_venv_bin('keystone-manage')] + keystone + [
-                 'bootstrap', '--bootstrap-password', secrets['admin'],
+                 # one argument: a password may begin with '-'
+                 'bootstrap', '--bootstrap-password=' + secrets['admin'],
                  '--bootstrap-region-id', settings.REGION,
                  '--bootstrap-admin-url', keystone_url,
                  '--bootstrap-internal-url', keystone_url,
