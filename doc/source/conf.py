@@ -1,5 +1,13 @@
 """Sphinx configuration for the osc-gpu documentation (``make docs``)."""
 
+import os
+
+from docutils import nodes
+from reno import config as reno_config
+from reno import sphinxext as reno_sphinxext
+
+REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..'))
+
 project = 'osc-gpu'
 copyright = 'osc-gpu developers'
 author = 'osc-gpu developers'
@@ -47,5 +55,26 @@ def _always_reread(app, env, added, changed, removed):
     return [page for page in _GENERATED_PAGES if page in env.found_docs]
 
 
+# reno files every note made before a project's first tag under "0.0.0",
+# its stand-in for "no version yet", and unreleased_version_title (in
+# releasenotes/config.yaml) renames only "X.Y.Z-N", the commits after a
+# tag. Until the first tag, give the notes that same title rather than a
+# version that was never released.
+_UNTAGGED = '0.0.0'
+
+
+class ReleaseNotes(reno_sphinxext.ReleaseNotesDirective):
+
+    def run(self):
+        sections = super().run()
+        unreleased = reno_config.Config(REPO).unreleased_version_title
+        for section in sections:
+            for title in section.findall(nodes.title):
+                if unreleased and title.astext() == _UNTAGGED:
+                    title[:] = [nodes.Text(unreleased)]
+        return sections
+
+
 def setup(app):
     app.connect('env-get-outdated', _always_reread)
+    app.add_directive('release-notes', ReleaseNotes, override=True)
