@@ -1,110 +1,70 @@
 """Read a nova.conf and check its PCI options against this host's GPUs.
 
-nova.conf is an oslo.config file where ``alias`` and ``device_spec`` may be
-repeated (MultiStrOpt), which configparser cannot keep, so ``parse_ini``
-follows oslo.config's own ini rules: ``key = value`` or ``key: value``,
-``#``/``;`` comment lines, indented continuation lines, one pair of
-surrounding quotes stripped, every value of a repeated key kept in order.
-Only ``read_nova_conf`` touches the file system.
+The file is read with ``rules.nova_conf`` (oslo.config's rules: repeated
+options, deprecated names, case-insensitive sections, $ references), each
+``alias`` / ``device_spec`` value as nova reads it (``rules.nova_pci``).
+Only ``read_nova_conf`` touches the file system. Whatever the file holds,
+the result is findings of one line each: values are echoed escaped and
+cut short, never a traceback.
 """
 
 import collections
-import dataclasses
 import json
 
-from osc_gpu.rules import booleans
+from osc_gpu.rules import nova_conf
 from osc_gpu.rules import nova_pci
+from osc_gpu.rules.nova_conf import NovaConf, Option, shown  # noqa: F401
 from osc_gpu.host.readiness import Finding, PROBLEM, WARNING
 
 PCI = 'pci'
-ALIAS_OPTIONS = (('pci', 'alias'), ('DEFAULT', 'pci_alias'))
-DEVICE_SPEC_OPTIONS = (('pci', 'device_spec'),
-                       ('pci', 'passthrough_whitelist'),
-                       ('DEFAULT', 'pci_passthrough_whitelist'))
-
-
-@dataclasses.dataclass(frozen=True)
-class Option:
-    section: str
-    key: str
-    value: str
-    lineno: int
-
-
-@dataclasses.dataclass(frozen=True)
-class NovaConf:
-    path: str
-    options: tuple          # every Option, in file order
-    errors: tuple = ()      # (lineno, message) for lines oslo would refuse
-
-    def values(self, section, key):
-        return [o for o in self.options
-                if (o.section, o.key) == (section, key)]
-
-    def flag(self, section, key):
-        found = self.values(section, key)
-        return bool(found) and booleans.is_true(found[-1].value)
+_UNREADABLE = object()
 
 
 def parse_ini(text, path='nova.conf'):
-    options, errors = [], []
-    section, key, value, start = None, None, [], 0
-
-    def flush():
-        if key is not None:
-            options.append(Option(section, key, '\n'.join(value), start))
-
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.rstrip()
-        if line and line[0] in ' \t':
-            if key is not None:
-                value.append(line.lstrip())
-            else:
-                errors.append((lineno, 'indented line continues no option'))
-            continue
-        flush()
-        key, value = None, []
-        if not line or line[0] in '#;':
-            continue
-        if line.startswith('['):
-            if not line.endswith(']') or len(line) < 3:
-                errors.append((lineno, f'bad section header {line!r}'))
-            section = line[1:-1]
-        elif section is None:
-            errors.append((lineno, 'option before any [section]'))
-        else:
-            equal, colon = line.find('='), line.find(':')
-            cut = equal if colon < 0 or 0 <= equal < colon else colon
-            if cut <= 0:
-                errors.append((lineno, f'not a "key = value" line: {line!r}'))
-                continue
-            key, start = line[:cut].strip(), lineno
-            first = line[cut + 1:].strip()
-            if len(first) > 1 and first[0] == first[-1] and first[0] in '"\'':
-                first = first[1:-1]
-            value = [first]
-    flush()
-    return NovaConf(path, tuple(options), tuple(errors))
+    """nova.conf text -> NovaConf, as oslo.config reads it."""
+    return nova_conf.parse_ini(text, path)
 
 
 def read_nova_conf(path):
-    with open(path, encoding='utf-8') as f:
-        return parse_ini(f.read(), path)
+    """Read the file; bytes that are not UTF-8 become an error line."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    text, error = nova_conf.decode(data)
+    conf = nova_conf.parse_ini(text, path)
+    if error:
+        conf = NovaConf(path, conf.options, (error,) + conf.errors)
+    return conf
 
 
 def _where(option):
     return f'line {option.lineno} [{option.section}] {option.key}'
 
 
+def _json_error(exc):
+    if isinstance(exc, RecursionError):
+        return 'nested too deeply'
+    if isinstance(exc, json.JSONDecodeError):
+        return f'{exc.msg}: line {exc.lineno} column {exc.colno}'
+    return 'a number has too many digits'
+
+
 def _parse_json(option, findings):
-    try:
-        return json.loads(option.value)
-    except ValueError as exc:
+    """The option's JSON value, or _UNREADABLE (and a finding)."""
+    value, reference = nova_conf.substitute(option.value)
+    if reference:
         findings.append(Finding(PROBLEM, 'nova-conf', str(option.lineno), (
-            f'{_where(option)} is not valid JSON ({exc})'),
+            f'{_where(option)}: {shown(reference)} is a reference to another '
+            'option, which oslo.config puts in its place'),
+            'write $$ for a literal $'))
+        return _UNREADABLE
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError) as exc:
+        findings.append(Finding(PROBLEM, 'nova-conf', str(option.lineno), (
+            f'{_where(option)} is not valid JSON ({_json_error(exc)})'),
             'write one JSON object per line with double quotes, e.g. '
             f'{option.key} = {{"vendor_id": "10de", "product_id": "1bb3"}}'))
-        return None
+        return _UNREADABLE
 
 
 def _issues(option, label, issues, findings):
@@ -113,6 +73,16 @@ def _issues(option, label, issues, findings):
                                 str(option.lineno),
                                 f'{_where(option)}{label}: {issue.message}'))
     return not any(i.severity == PROBLEM for i in issues)
+
+
+def _flags(conf, findings):
+    for group, name in (('filter_scheduler', 'pci_in_placement'),
+                        (PCI, 'report_in_placement')):
+        bad = conf.bad_flag(group, name)
+        if bad:
+            findings.append(Finding(PROBLEM, 'nova-conf', str(bad.lineno), (
+                f'{_where(bad)} {shown(bad.value)} is not a boolean '
+                'oslo.config reads'), 'write true or false'))
 
 
 def _legacy(conf, findings):
@@ -126,40 +96,31 @@ def _legacy(conf, findings):
 
 def _read_aliases(conf, in_placement, findings):
     by_name = collections.defaultdict(list)
-    for section, key in ALIAS_OPTIONS:
-        for option in conf.values(section, key):
-            spec = _parse_json(option, findings)
-            if spec is None:
-                continue
-            label = (f' {spec["name"]!r}' if isinstance(spec, dict)
-                     and isinstance(spec.get('name'), str) else '')
-            if _issues(option, label, nova_pci.validate_alias(
-                    spec, in_placement), findings):
-                by_name[spec['name']].append(spec)
+    for option in conf.option(PCI, 'alias'):
+        spec = _parse_json(option, findings)
+        if spec is _UNREADABLE:
+            continue
+        label = (f' {shown(spec["name"])}' if isinstance(spec, dict)
+                 and isinstance(spec.get('name'), str) else '')
+        if _issues(option, label, nova_pci.validate_alias(
+                spec, in_placement), findings):
+            by_name[nova_pci.alias_group_name(spec)].append(spec)
     for name, specs in by_name.items():
         for issue in nova_pci.check_alias_group(name, specs, in_placement):
-            findings.append(Finding(issue.severity, 'nova-conf', name,
+            findings.append(Finding(issue.severity, 'nova-conf', shown(name),
                                     f'[pci] alias: {issue.message}'))
     return by_name
 
 
 def _read_device_specs(conf, findings):
     specs = []
-    for section, key in DEVICE_SPEC_OPTIONS:
-        for option in conf.values(section, key):
-            value = _parse_json(option, findings)
-            if value is not None and _issues(
-                    option, '', nova_pci.validate_device_spec(value),
-                    findings):
-                specs += [(option, s)
-                          for s in nova_pci.device_spec_entries(value)]
     report = conf.flag(PCI, 'report_in_placement')
-    for option, spec in specs:
-        if booleans.is_true(spec.get('one_time_use', '')) and not report:
-            findings.append(Finding(PROBLEM, 'nova-conf', str(option.lineno),
-                                    f'{_where(option)}: one_time_use needs '
-                                    '[pci] report_in_placement = true',
-                                    'set it, or drop one_time_use'))
+    for option in conf.option(PCI, 'device_spec'):
+        value = _parse_json(option, findings)
+        if value is not _UNREADABLE and _issues(
+                option, '', nova_pci.validate_device_spec(value, report),
+                findings):
+            specs += [(option, s) for s in nova_pci.device_spec_entries(value)]
     return specs
 
 
@@ -228,14 +189,14 @@ def _check_aliases(aliases, gpus, covered, findings):
             wanted = entry.device.nova_device_type
             asked = (f'asks for device_type {spec["device_type"]}'
                      if 'device_type' in spec else 'has no device_type')
-            findings.append(Finding(PROBLEM, 'nova-conf', name, (
-                f'[pci] alias {name!r} {asked} but GPU {entry.label} is '
+            findings.append(Finding(PROBLEM, 'nova-conf', shown(name), (
+                f'[pci] alias {shown(name)} {asked} but GPU {entry.label} is '
                 f'{wanted} on this host, so the alias never gets it'),
                 f'set "device_type": "{wanted}" in every alias named '
-                f'{name!r}'))
+                f'{shown(name)}'))
         elif gpus:
-            findings.append(Finding(WARNING, 'nova-conf', name, (
-                f'[pci] alias {name!r} matches no GPU on this host'),
+            findings.append(Finding(WARNING, 'nova-conf', shown(name), (
+                f'[pci] alias {shown(name)} matches no GPU on this host'),
                 'fine on a controller for other hosts; otherwise compare '
                 f'its vendor_id/product_id with the GPUs here: {here}'))
     for entry in gpus:
@@ -258,13 +219,15 @@ def check_nova_conf(conf, host, gpus):
                         'fix the line: nova refuses to start on it')
                 for lineno, message in conf.errors]
     _legacy(conf, findings)
+    _flags(conf, findings)
     in_placement = conf.flag('filter_scheduler', 'pci_in_placement')
     aliases = _read_aliases(conf, in_placement, findings)
     specs = _read_device_specs(conf, findings)
     covered = _check_coverage(specs, host, gpus, findings)
     _check_aliases(aliases, gpus, covered, findings)
     summary = {'path': conf.path,
-               'aliases': sorted(aliases),
+               'aliases': [n if n.isprintable() else shown(n)
+                           for n in sorted(aliases)],
                'device_specs': len(specs),
                'pci_in_placement': in_placement}
     return summary, findings

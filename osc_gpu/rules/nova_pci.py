@@ -15,6 +15,9 @@ import json
 import re
 
 from osc_gpu.rules import booleans
+from osc_gpu.rules.nova_conf import shown, shown_key
+from osc_gpu.rules.pci_address import (  # noqa: F401 (re-export)
+    ADDRESS_MAX, address_matches, address_rule)
 
 PROBLEM = 'problem'
 WARNING = 'warning'
@@ -26,10 +29,10 @@ ALIAS_NAME_MAX = 256
 # pci_passthrough:alias=<name>:<count>[,...] splits on ',' and ':', and
 # gpu flavor create refuses spaces.
 ALIAS_NAME_FORBIDDEN = re.compile(r'[:,\s]')
-# nova/pci/devspec.py MAX_DOMAIN, MAX_BUS, MAX_SLOT, MAX_FUNC
-ADDRESS_MAX = {'domain': 0xFFFF, 'bus': 0xFF, 'slot': 0x1F, 'function': 0x7}
 
-_HEX4 = re.compile(r'^[0-9a-fA-F]{4}$')
+# nova's pattern is ^([\da-fA-F]{4})$ run with re.search, which also lets
+# through a trailing newline and non-ASCII digits: ids that match no device.
+_HEX4 = re.compile(r'[0-9a-fA-F]{4}')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +92,7 @@ LEGACY_OPTIONS = {
 
 def is_hex_id(value):
     """Tell whether value is a vendor/product id as nova wants it."""
-    return isinstance(value, str) and bool(_HEX4.match(value))
+    return isinstance(value, str) and bool(_HEX4.fullmatch(value))
 
 
 def hex_id_rule(key, example):
@@ -105,7 +108,7 @@ def _check_field(key, field, value, in_device_spec=False):
         if isinstance(value, bool) and in_device_spec:
             return None
         if not isinstance(value, str) or (
-                value.lower() not in booleans.BOOLEAN_STRINGS):
+                value.strip().lower() not in booleans.BOOLEAN_STRINGS):
             return f'{key} must be a string "yes" or "no"'
         return None
     if field.kind == 'address':
@@ -116,7 +119,7 @@ def _check_field(key, field, value, in_device_spec=False):
         if not 1 <= len(value) <= ALIAS_NAME_MAX:
             return f'{key} must be 1 to {ALIAS_NAME_MAX} characters'
     elif field.kind == 'hex-id':
-        if not (_HEX4.match(value) or (in_device_spec and value == '*')):
+        if not (is_hex_id(value) or (in_device_spec and value == '*')):
             return hex_id_rule(key, field.example)
     elif field.kind == 'choice' and value not in field.choices:
         return f'{key} must be one of {", ".join(field.choices)}'
@@ -143,18 +146,19 @@ def validate_alias(spec, pci_in_placement=False):
         field = ALIAS_FIELDS.get(key)
         if field is None:
             issues.append(ConfigIssue(PROBLEM, (
-                f'unknown key "{key}" (nova rejects it); valid keys: '
+                f'unknown key {shown_key(key)} (nova rejects it); valid keys: '
                 f'{", ".join(ALIAS_FIELDS)}')))
             continue
         rule = _check_field(key, field, value)
         if rule:
-            issues.append(ConfigIssue(PROBLEM, f'{key} {value!r}: {rule}'))
+            issues.append(ConfigIssue(PROBLEM,
+                                      f'{key} {shown(value)}: {rule}'))
     if 'name' not in spec:
         issues.append(ConfigIssue(PROBLEM, 'name is required, e.g. '
                                   '"name": "P4"'))
     elif isinstance(spec['name'], str) and validate_alias_name(spec['name']):
         issues.append(ConfigIssue(WARNING, (
-            f'name {spec["name"]!r} cannot be used in a flavor: '
+            f'name {shown(spec["name"])} cannot be used in a flavor: '
             f'{validate_alias_name(spec["name"])}')))
     has_ids = 'vendor_id' in spec and 'product_id' in spec
     if not has_ids and not (pci_in_placement and 'resource_class' in spec):
@@ -170,60 +174,43 @@ def validate_alias(spec, pci_in_placement=False):
     return issues
 
 
+def alias_group_name(spec):
+    """The name nova files a (valid) alias under: surrounding spaces go."""
+    return spec['name'].strip()
+
+
 def check_alias_group(name, specs, pci_in_placement=False):
-    """Check the aliases sharing one name (nova ORs them)."""
+    """Check the aliases sharing one name (nova ORs them).
+
+    nova compares every alias of a name with the first one: same
+    numa_policy (unset is legacy) and the same device_type, which each of
+    them must then set (an unset one makes nova fail on the name).
+    """
     issues = []
     policies = {s.get('numa_policy', DEFAULT_NUMA_POLICY) for s in specs}
     if len(policies) > 1:
         issues.append(ConfigIssue(PROBLEM, (
-            f'aliases named {name!r} disagree on numa_policy '
+            f'aliases named {shown(name)} disagree on numa_policy '
             f'({", ".join(sorted(policies))}): nova refuses mismatched '
             'aliases, give them all the same numa_policy')))
     types = {s.get('device_type') or 'unset' for s in specs}
     if len(types) > 1:
         issues.append(ConfigIssue(PROBLEM, (
-            f'aliases named {name!r} disagree on device_type '
+            f'aliases named {shown(name)} disagree on device_type '
             f'({", ".join(sorted(types))}): nova refuses mismatched '
             'aliases, give them all the same device_type')))
+    elif len(specs) > 1 and types == {'unset'}:
+        issues.append(ConfigIssue(PROBLEM, (
+            f'{len(specs)} aliases are named {shown(name)} and none sets '
+            'device_type: nova refuses a repeated alias name without it '
+            '("Invalid PCI alias definition"), add "device_type": '
+            '"type-PCI" (or the type of the GPUs) to each')))
     if pci_in_placement and len(specs) > 1:
         issues.append(ConfigIssue(PROBLEM, (
-            f'{len(specs)} aliases are named {name!r}: with pci_in_placement '
-            'an alias name may have only one line, rename the others')))
+            f'{len(specs)} aliases are named {shown(name)}: with '
+            'pci_in_placement an alias name may have only one line, rename '
+            'the others')))
     return issues
-
-
-def address_rule(address):
-    """Return why a device_spec ``address`` is invalid, or None."""
-    if isinstance(address, dict):
-        for key, pattern in address.items():
-            if key not in ADDRESS_MAX:
-                return (f'address key "{key}" is unknown; use '
-                        f'{", ".join(ADDRESS_MAX)}')
-            try:
-                re.compile(pattern)
-            except (re.error, TypeError):
-                return f'address {key} {pattern!r} is not a regular expression'
-        return None
-    if not isinstance(address, str):
-        return 'address must be a string like "0000:81:00.0" or a dict'
-    dbs, _, function = address.partition('.')
-    fields = dbs.split(':')
-    if len(fields) > 3:
-        return f'address {address!r} has too many ":" fields'
-    fields = [''] * (3 - len(fields)) + fields
-    for key, value in zip(('domain', 'bus', 'slot', 'function'),
-                          fields + [function]):
-        value = value.strip()
-        if value in ('', '*'):
-            continue
-        try:
-            number = int(value, 16)
-        except ValueError:
-            return f'address {key} {value!r} is not hex'
-        if number > ADDRESS_MAX[key]:
-            return (f'address {key} {value!r} is above the maximum '
-                    f'{ADDRESS_MAX[key]:x}')
-    return None
 
 
 def device_spec_entries(value):
@@ -231,7 +218,7 @@ def device_spec_entries(value):
     return value if isinstance(value, list) else [value]
 
 
-def validate_device_spec(value):
+def validate_device_spec(value, report_in_placement=False):
     """Check one ``device_spec`` JSON value (an object or a list)."""
     if not isinstance(value, (dict, list)) or (
             isinstance(value, list)
@@ -241,53 +228,40 @@ def validate_device_spec(value):
                             '"product_id": "1bb3"}')]
     issues = []
     for spec in device_spec_entries(value):
-        issues.extend(_validate_one_device_spec(spec))
+        issues.extend(_validate_one_device_spec(spec, report_in_placement))
     return issues
 
 
-def _validate_one_device_spec(spec):
+def _is_true_tag(value):
+    return value is True or isinstance(value, str) and (
+        value.strip().lower() in booleans.TRUE_STRINGS)
+
+
+def _validate_one_device_spec(spec, report_in_placement):
     issues = []
     for key, value in spec.items():
         field = DEVICE_SPEC_FIELDS.get(key)
         if field is None:
             issues.append(ConfigIssue(WARNING, (
-                f'unknown key "{key}": nova keeps it as a free-form tag; '
-                f'known keys: {", ".join(DEVICE_SPEC_FIELDS)}')))
+                f'unknown key {shown_key(key)}: nova keeps it as a free-form '
+                f'tag; known keys: {", ".join(DEVICE_SPEC_FIELDS)}')))
             continue
         rule = _check_field(key, field, value, in_device_spec=True)
         if rule:
-            issues.append(ConfigIssue(PROBLEM, f'{key} {value!r}: {rule}'))
+            issues.append(ConfigIssue(PROBLEM,
+                                      f'{key} {shown(value)}: {rule}'))
     if 'devname' in spec and 'address' in spec:
         issues.append(ConfigIssue(PROBLEM, 'devname and address are mutually '
                                   'exclusive: keep only address for GPUs'))
+    if _is_true_tag(spec.get('one_time_use')) and not report_in_placement:
+        issues.append(ConfigIssue(PROBLEM, (
+            'one_time_use needs [pci] report_in_placement = true: set it, '
+            'or drop one_time_use')))
     if not set(spec) & {'vendor_id', 'product_id', 'address', 'devname'}:
         issues.append(ConfigIssue(WARNING, (
             'matches every PCI device of the host: add vendor_id and '
             'product_id, e.g. {"vendor_id": "10de", "product_id": "1bb3"}')))
     return issues
-
-
-def _address_field_matches(pattern, value, is_regex):
-    if is_regex:
-        return re.fullmatch(pattern, value) is not None
-    pattern = pattern.strip()
-    return pattern in ('', '*') or int(pattern, 16) == int(value, 16)
-
-
-def address_matches(address, pci_address):
-    """Tell whether a (valid) device_spec address matches a PCI address."""
-    domain, bus, slot_function = pci_address.split(':')
-    slot, function = slot_function.split('.')
-    actual = {'domain': domain, 'bus': bus, 'slot': slot,
-              'function': function}
-    if isinstance(address, dict):
-        return all(_address_field_matches(p, actual[k], True)
-                   for k, p in address.items())
-    dbs, _, function_pattern = address.partition('.')
-    fields = dbs.split(':')
-    fields = [''] * (3 - len(fields)) + fields + [function_pattern]
-    return all(_address_field_matches(p, actual[k], False)
-               for k, p in zip(('domain', 'bus', 'slot', 'function'), fields))
 
 
 def device_spec_matches(spec, vendor_id, product_id, pci_address):
@@ -348,5 +322,10 @@ def device_spec(vendor_id, product_id, address=None):
 
 
 def option_line(option, value):
-    """Render ``alias = {...}`` / ``device_spec = {...}`` for nova.conf."""
-    return f'{option} = {json.dumps(value)}'
+    """Render ``alias = {...}`` / ``device_spec = {...}`` for nova.conf.
+
+    json.dumps writes ASCII, so a "$" can only be inside a JSON string,
+    where \\u0024 keeps oslo.config from reading it as a reference to
+    another option ($name); the JSON value stays the same.
+    """
+    return f'{option} = {json.dumps(value)}'.replace('$', '\\u0024')

@@ -206,3 +206,16 @@ def test_audio_function_follows_its_gpu_while_the_iommu_is_off(tmp_path):
     assert config.vfio_pci_ids == ['10de:1bb3', '10de:10f0']
     assert config.modprobe == ['softdep nouveau pre: vfio-pci',
                                'softdep snd_hda_intel pre: vfio-pci']
+
+
+def test_a_dollar_in_an_alias_name_survives_oslo_config():
+    # "gpu$x" written as is would make oslo.config look up an option "x".
+    config = build('p4-vfio', alias_names={'P4': 'gpu$x'})
+    text = config_gen.render_nova_conf(config)
+    assert 'gpu\\u0024x' in text
+    conf = nova_pci_conf.parse_ini(text)
+    facts = facts_of('p4-vfio')
+    summary, findings = nova_pci_conf.check_nova_conf(
+        conf, facts, inventory.passthrough_gpus(inventory.list_gpus(facts)))
+    assert findings == []
+    assert summary['aliases'] == ['gpu$x']

@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from osc_gpu.rules import nova_conf
 from osc_gpu.rules import nova_pci
 
 P4 = {'name': 'P4', 'vendor_id': '10de', 'product_id': '1bb3'}
@@ -56,7 +57,18 @@ def test_alias_product_id_rule_names_a_product_example():
 def test_alias_values_checked_against_the_table(key, value, rule):
     [message] = problems(nova_pci.validate_alias(dict(P4, **{key: value})))
     assert rule in message
-    assert repr(value) in message
+    assert f'{key} {nova_conf.shown(value)}: ' in message
+
+
+@pytest.mark.parametrize('vendor_id', ['10de\n', '\u0661\u0660de'])
+def test_alias_ids_nova_lets_through_but_no_device_has(vendor_id):
+    # nova's pattern ^([\da-fA-F]{4})$ runs with re.search: "$" takes a
+    # trailing newline and \d any Unicode digit; no device has such ids.
+    assert problems(nova_pci.validate_alias(dict(P4, vendor_id=vendor_id)))
+
+
+def test_alias_boolean_strings_are_stripped_as_nova_does():
+    assert nova_pci.validate_alias(dict(P4, live_migratable=' Yes ')) == []
 
 
 def test_alias_name_is_required_and_bounded():
@@ -109,10 +121,26 @@ def test_alias_group_must_agree_on_numa_policy_and_device_type():
 
 
 def test_alias_group_same_settings_is_fine():
-    specs = [dict(P4, numa_policy='legacy'), dict(P4, product_id='1eb8')]
+    specs = [dict(P4, numa_policy='legacy', device_type='type-PCI'),
+             dict(P4, product_id='1eb8', device_type='type-PCI')]
     assert nova_pci.check_alias_group('P4', specs) == []
     assert 'may have only one line' in problems(nova_pci.check_alias_group(
         'P4', specs, pci_in_placement=True))[0]
+
+
+def test_alias_group_without_device_type_is_refused():
+    # nova 34 _get_alias_from_config reads spec['dev_type'] of the first
+    # and the next alias of a name: a KeyError, "Invalid PCI alias
+    # definition", when they do not set device_type, even if they agree.
+    specs = [dict(P4), dict(P4, product_id='1eb8')]
+    [message] = problems(nova_pci.check_alias_group('P4', specs))
+    assert message.startswith("2 aliases are named 'P4' and none sets "
+                              'device_type: nova refuses')
+    assert nova_pci.check_alias_group('P4', [dict(P4)]) == []
+
+
+def test_alias_group_name_is_stripped_as_nova_does():
+    assert nova_pci.alias_group_name(dict(P4, name=' P4\t')) == 'P4'
 
 
 @pytest.mark.parametrize('name, ok', [
@@ -137,9 +165,22 @@ def test_validate_alias_name(name, ok):
      'one_time_use': True, 'resource_class': 'CUSTOM_P4', 'traits': 'A,B',
      'physical_network': 'physnet1', 'trusted': 'true',
      'remote_managed': 'false'},
+    {'address': '0000:81:00.'},
+    {'address': ' :81: 00. * '},
 ])
 def test_valid_device_specs(value):
-    assert problems(nova_pci.validate_device_spec(value)) == []
+    assert problems(nova_pci.validate_device_spec(
+        value, report_in_placement=True)) == []
+
+
+@pytest.mark.parametrize('one_time_use', [True, 'yes', ' True'])
+def test_one_time_use_needs_report_in_placement(one_time_use):
+    spec = {'vendor_id': '10de', 'one_time_use': one_time_use}
+    assert problems(nova_pci.validate_device_spec(spec)) == [
+        'one_time_use needs [pci] report_in_placement = true: set it, or '
+        'drop one_time_use']
+    assert problems(nova_pci.validate_device_spec(
+        dict(spec, one_time_use='no'))) == []
 
 
 @pytest.mark.parametrize('value, rule', [
@@ -154,6 +195,10 @@ def test_valid_device_specs(value):
     ({'address': '10000:81:00.0'}, "address domain '10000' is above"),
     ({'address': '0:0:81:00.0'}, 'has too many ":" fields'),
     ({'address': '0000:xy:00.0'}, "address bus 'xy' is not hex"),
+    # nova's PciAddressGlobSpec: a blank function is no wildcard
+    ({'address': '0000:81:00. '}, "address function '' is not hex"),
+    ({'address': '.\t'}, "address function '' is not hex"),
+    ({'vendor_id': '10de\n'}, 'vendor_id must be 4 hex digits'),
     ({'address': {'bus': '('}}, "address bus '(' is not a regular expression"),
     ({'address': {'socket': '0'}}, 'address key "socket" is unknown'),
     ({'address': 81}, 'address must be a string'),
@@ -195,6 +240,9 @@ def test_device_spec_unknown_key_and_match_all_are_warnings():
     ({'address': '00.0'}, True),
     ({'address': {'bus': '8[0-9]', 'slot': '00'}}, True),
     ({'address': {'bus': '82'}}, False),
+    # nova matches the regular expressions at the start of the field
+    ({'address': {'bus': '8'}}, True),
+    ({'address': {'bus': '1'}}, False),
     ({'devname': 'eth0'}, False),
 ])
 def test_device_spec_matches(spec, matches):
@@ -245,6 +293,22 @@ def test_rendered_lines_are_valid_json_in_key_order():
         'device_spec = {"vendor_id": "10de", "product_id": "1bb3", '
         '"address": "0000:81:00.0"}')
     assert nova_pci.alias_spec('P4', '10de', '1bb3') == P4
+
+
+def test_rendered_lines_keep_a_dollar_from_oslo_config():
+    # oslo.config would replace "$x" by the value of an option x.
+    line = nova_pci.option_line('alias', {'name': 'a$x\\$y'})
+    assert '$' not in line
+    assert json.loads(line.split(' = ', 1)[1]) == {'name': 'a$x\\$y'}
+
+
+def test_messages_escape_and_bound_what_they_echo():
+    [message] = problems(nova_pci.validate_alias(
+        dict(P4, vendor_id='\x1b[31m' + 'x' * 5000)))
+    assert '\x1b' not in message and '\\x1b' in message
+    assert len(message) < 200
+    [message] = problems(nova_pci.validate_alias(dict(P4, **{'\u202ek': 1})))
+    assert "unknown key '\\u202ek'" in message
 
 
 def test_legacy_options_point_to_new_names():
