@@ -9,6 +9,7 @@ cut short, never a traceback.
 """
 
 import collections
+import dataclasses
 import json
 
 from osc_gpu.rules import nova_conf
@@ -209,11 +210,23 @@ def _check_aliases(aliases, gpus, covered, findings):
                 'ask for it'), f'add on the controller and computes: {line}'))
 
 
-def check_nova_conf(conf, host, gpus):
-    """Check nova.conf's PCI options against the GPUs to pass through.
+@dataclasses.dataclass(frozen=True)
+class PciOptions:
+    """The file's PCI options as nova reads them, and what is wrong."""
 
-    Return a summary dict for the report and a list of ``Finding``.
-    """
+    aliases: dict           # stripped name -> [alias JSON object]
+    device_specs: list      # [(Option, device_spec JSON object)]
+    pci_in_placement: bool
+    findings: list
+
+    @property
+    def problems(self):
+        """The findings nova refuses to start (or to schedule) on."""
+        return [f for f in self.findings if f.severity == PROBLEM]
+
+
+def read_pci_options(conf):
+    """Read and check the file alone, with no host: the lint."""
     findings = [Finding(PROBLEM, 'nova-conf', str(lineno),
                         f'line {lineno}: {message}',
                         'fix the line: nova refuses to start on it')
@@ -223,11 +236,21 @@ def check_nova_conf(conf, host, gpus):
     in_placement = conf.flag('filter_scheduler', 'pci_in_placement')
     aliases = _read_aliases(conf, in_placement, findings)
     specs = _read_device_specs(conf, findings)
-    covered = _check_coverage(specs, host, gpus, findings)
-    _check_aliases(aliases, gpus, covered, findings)
+    return PciOptions(aliases, specs, in_placement, findings)
+
+
+def check_nova_conf(conf, host, gpus):
+    """Check nova.conf's PCI options against the GPUs to pass through.
+
+    Return a summary dict for the report and a list of ``Finding``.
+    """
+    pci = read_pci_options(conf)
+    findings = list(pci.findings)
+    covered = _check_coverage(pci.device_specs, host, gpus, findings)
+    _check_aliases(pci.aliases, gpus, covered, findings)
     summary = {'path': conf.path,
                'aliases': [n if n.isprintable() else shown(n)
-                           for n in sorted(aliases)],
-               'device_specs': len(specs),
-               'pci_in_placement': in_placement}
+                           for n in sorted(pci.aliases)],
+               'device_specs': len(pci.device_specs),
+               'pci_in_placement': pci.pci_in_placement}
     return summary, findings
