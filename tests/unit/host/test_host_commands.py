@@ -13,8 +13,16 @@ from tests.unit import fakecloud
 from tests.unit.host import fakehost
 
 
+# What the host commands change in the environment, so OSC reads no
+# cloud: recorded here so each test gets its own back.
+CLOUD_VARIABLES = ('OS_CLOUD', 'OS_CLIENT_CONFIG_FILE',
+                   'OS_CLIENT_SECURE_FILE')
+
+
 @pytest.fixture
 def openstack(capsys, monkeypatch, tmp_path):
+    for name in CLOUD_VARIABLES:
+        monkeypatch.setenv(name, '')
     for name in list(os.environ):
         if name.startswith('OS_'):
             monkeypatch.delenv(name)
@@ -167,6 +175,49 @@ def test_check_refuses_a_directory_as_nova_conf(openstack, tmp_path):
                              root('m60-t4'), '--nova-conf', str(tmp_path))
     assert code == 1
     assert f"cannot read --nova-conf '{tmp_path}': Is a directory" in err
+
+
+# no cloud needed, whatever the environment says about one -----------------
+
+@pytest.mark.parametrize('environment', [
+    {'OS_CLOUD': 'nope'},
+    {'OS_CLOUD': 'nope', 'OS_REGION_NAME': 'Nope',
+     'OS_AUTH_URL': 'http://keystone.invalid/v3'},
+    {'OS_CLIENT_CONFIG_FILE': 'broken'},
+    {'OS_CLIENT_CONFIG_FILE': 'not-a-mapping', 'OS_CLOUD': 'x'},
+    {'OS_CLIENT_SECURE_FILE': 'not-a-mapping'},
+])
+@pytest.mark.parametrize('command', [
+    ['gpu', 'host', 'check', '-c', 'ready', '-f', 'value'],
+    ['gpu', 'host', 'config', '-c', 'kernel_args', '-f', 'value'],
+])
+def test_host_commands_need_no_cloud(openstack, monkeypatch, tmp_path,
+                                     environment, command):
+    files = {'broken': 'clouds: [\n', 'not-a-mapping': '- a\n'}
+    for name, value in environment.items():
+        if value in files:
+            path = tmp_path / f'{value}.yaml'
+            path.write_text(files[value])
+            value = str(path)
+        monkeypatch.setenv(name, value)
+    code, out, err = openstack(*command, '--root', root('m60-t4'))
+    assert (code, err) == (0, '')
+    assert out.strip() == 'True' or 'vfio-pci.ids=10de:13f2,10de:1eb8' in out
+
+
+def test_host_commands_ignore_os_cloud_on_the_command_line(openstack):
+    code, out, err = openstack('--os-cloud', 'nope', 'gpu', 'host', 'check',
+                               '--root', root('m60-t4'), '-c', 'ready')
+    assert (code, err) == (0, '')
+    code, out, err = openstack('help', 'gpu', 'host', 'check')
+    assert code == 0 and '--nova-conf' in out
+
+
+def test_other_commands_still_read_the_cloud(openstack, monkeypatch):
+    monkeypatch.setenv('OS_CLOUD', 'nope')
+    code, _, err = openstack('gpu', 'flavor', 'list')
+    assert code == 1
+    assert 'Cloud nope was not found' in err
 
 
 # host config -----------------------------------------------------------------
