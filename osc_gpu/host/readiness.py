@@ -7,6 +7,7 @@ is advice. Every finding names the bad thing and says how to fix it.
 
 import dataclasses
 
+from osc_gpu.host import facts
 from osc_gpu.host import inventory
 from osc_gpu.rules.nova_pci import PROBLEM, WARNING  # noqa: F401 (re-export)
 
@@ -37,6 +38,8 @@ class HostReport:
     findings: list
     iommu: dict
     vfio: object
+    # address -> the device_spec line saying "managed": "no" for that GPU
+    unmanaged: dict = dataclasses.field(default_factory=dict)
 
     @property
     def problems(self):
@@ -141,9 +144,14 @@ def vfio_ids(entry):
     return list(dict.fromkeys(ids))
 
 
-def _hand_over_fix(device, ids):
+def _hand_over_fix(device, ids, lead='bind it to vfio-pci'):
     driver, address = device.driver, device.address
-    return (f"bind it to vfio-pci: add 'vfio-pci.ids={','.join(ids)}' to "
+    if driver is None:
+        return (f"{lead}: add 'vfio-pci.ids={','.join(ids)}' to "
+                'GRUB_CMDLINE_LINUX, then reboot; or for now: echo vfio-pci '
+                f'> /sys/bus/pci/devices/{address}/driver_override && echo '
+                f'{address} > /sys/bus/pci/drivers_probe')
+    return (f"{lead}: add 'vfio-pci.ids={','.join(ids)}' to "
             f"GRUB_CMDLINE_LINUX and 'softdep {driver} pre: vfio-pci' to "
             f'{MODPROBE_CONF}, then reboot; or for now: echo vfio-pci > '
             f'/sys/bus/pci/devices/{address}/driver_override && echo '
@@ -151,25 +159,56 @@ def _hand_over_fix(device, ids):
             f'{address} > /sys/bus/pci/drivers_probe')
 
 
-def gpu_status(entry):
-    """Short state of a GPU for the report."""
-    driver = entry.device.driver
+def _driver_state(device):
+    if device.driver is None:
+        return 'bound to no driver'
+    if device.driver in facts.VFIO_ALLOWED_DRIVERS:
+        return f'bound to {device.driver}'
+    return f'held by host driver {device.driver}'
+
+
+def gpu_status(entry, unmanaged=None):
+    """Short state of a GPU for the report.
+
+    ``unmanaged`` names the device_spec line saying "managed": "no" for it.
+    """
+    device = entry.device
+    driver = device.driver
     if entry.role == inventory.HOST_CONSOLE:
         return 'host console (boot VGA), not for passthrough'
+    if driver in facts.VFIO_DRIVERS:
+        return f'ready: bound to {driver}'
+    if unmanaged:
+        return f'{_driver_state(device)}, and device_spec says "managed": ' \
+            '"no"'
     if driver is None:
         return 'free: no driver (libvirt binds vfio-pci when a server starts)'
-    if entry.device.is_vfio_ready:
+    if device.is_vfio_ready:
         return f'ready: bound to {driver}'
-    return f'held by host driver {driver}'
+    return (f'on host driver {driver}; libvirt moves it to vfio-pci when a '
+            'server starts')
 
 
-def check_gpu_driver(entry):
+def check_gpu_driver(entry, unmanaged=None):
+    """A GPU on its host driver works: libvirt (managed='yes', nova's
+    default) hands it to vfio-pci when a server starts. Not when its
+    device_spec says "managed": "no" (``unmanaged`` names that line)."""
     device = entry.device
+    if unmanaged and device.driver not in facts.VFIO_DRIVERS:
+        return [Finding(PROBLEM, 'gpu-driver', device.address, (
+            f'GPU {entry.label} is {_driver_state(device)} but {unmanaged} '
+            'says "managed": "no", so libvirt will not bind it to vfio-pci '
+            'when a server starts'), _hand_over_fix(
+                device, vfio_ids(entry),
+                'bind it to vfio-pci (or drop "managed": "no")'))]
     if device.is_vfio_ready:
         return []
-    return [Finding(PROBLEM, 'gpu-driver', device.address, (
-        f'GPU {entry.label} is held by host driver {device.driver}'),
-        _hand_over_fix(device, vfio_ids(entry)))]
+    return [Finding(WARNING, 'gpu-driver', device.address, (
+        f'GPU {entry.label} is on host driver {device.driver}: libvirt '
+        'unbinds it and binds vfio-pci when a server starts, which fails '
+        f'while {device.driver} is using it'), _hand_over_fix(
+            device, vfio_ids(entry),
+            'binding it to vfio-pci at boot is more robust'))]
 
 
 def check_iommu_group(entry, passthrough_addresses):
@@ -227,8 +266,13 @@ def check_gpus_present(entries, gpus, vendor_id):
         'check that the card is seated, powered and enabled in the BIOS')]
 
 
-def check_host(host, vendor_id=None):
-    """Run every host check; return a ``HostReport``."""
+def check_host(host, vendor_id=None, unmanaged=None):
+    """Run every host check; return a ``HostReport``.
+
+    ``unmanaged``: {address: nova.conf line} of the GPUs whose device_spec
+    says "managed": "no" (``libvirt_managed.unmanaged_devices``).
+    """
+    unmanaged = unmanaged or {}
     all_gpus = inventory.list_gpus(host)
     entries = [e for e in all_gpus
                if vendor_id is None or e.device.vendor_id == vendor_id]
@@ -238,8 +282,9 @@ def check_host(host, vendor_id=None):
     findings += check_vfio(host)
     addresses = {e.address for e in gpus}
     for entry in gpus:
-        findings += check_gpu_driver(entry)
+        findings += check_gpu_driver(entry, unmanaged.get(entry.address))
         if host.iommu_groups:
             findings += check_iommu_group(entry, addresses)
     return HostReport(gpus=entries, findings=findings,
-                      iommu=iommu_summary(host), vfio=host.vfio)
+                      iommu=iommu_summary(host), vfio=host.vfio,
+                      unmanaged=unmanaged)

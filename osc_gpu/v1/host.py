@@ -89,6 +89,7 @@ class CheckHost(command.ShowOne):
 
     def take_action(self, parsed_args):
         from osc_gpu.host import inventory
+        from osc_gpu.host import libvirt_managed
         from osc_gpu.host import nova_pci_conf
         from osc_gpu.host import readiness
         from osc_gpu.v1 import host_report as report
@@ -97,7 +98,9 @@ class CheckHost(command.ShowOne):
         host = _read_host(parsed_args.root)
         conf = (_read_nova_conf(parsed_args.nova_conf)
                 if parsed_args.nova_conf else None)
-        result = readiness.check_host(host, vendor)
+        unmanaged = (libvirt_managed.unmanaged_devices(conf, host.gpus())
+                     if conf is not None else {})
+        result = readiness.check_host(host, vendor, unmanaged)
         summary = None
         if conf is not None:
             gpus = inventory.passthrough_gpus(result.gpus)

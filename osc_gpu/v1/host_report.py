@@ -66,7 +66,7 @@ class SummaryColumn(format_columns.DictColumn):
         return dict(self._value) if self._value is not None else None
 
 
-def gpu_dict(entry):
+def gpu_dict(entry, unmanaged=None):
     device = entry.device
     return {
         'address': device.address,
@@ -83,7 +83,7 @@ def gpu_dict(entry):
         'functions': [f.address for f in entry.functions],
         'device_type': device.nova_device_type,
         'role': entry.role,
-        'status': readiness.gpu_status(entry),
+        'status': readiness.gpu_status(entry, unmanaged),
     }
 
 
@@ -123,7 +123,8 @@ def check_columns(report, host, nova_conf=None):
                                    'available': report.vfio.available,
                                    'source': report.vfio.source},
                                   _vfio_sentence),
-        'gpus': GpuListColumn([gpu_dict(e) for e in report.gpus]),
+        'gpus': GpuListColumn([gpu_dict(e, report.unmanaged.get(e.address))
+                               for e in report.gpus]),
         'nova_conf': SummaryColumn(nova_conf, _nova_conf_sentence),
         'problems': FindingListColumn(report.problems),
         'warnings': FindingListColumn(report.warnings),

@@ -71,16 +71,46 @@ def test_check_json_of_a_ready_host(openstack):
     assert 'not ready' not in err
 
 
-def test_check_json_of_a_host_that_is_not_ready(openstack):
+def test_check_json_of_a_host_with_gpus_on_the_nvidia_driver(openstack):
     code, out, err = openstack('gpu', 'host', 'check', '--root',
                                root('p4-nvidia'), '-f', 'json')
+    assert code == 0
+    data = json.loads(out)
+    assert data['ready'] is True and data['problems'] == []
+    assert [(w['check'], w['subject']) for w in data['warnings']] == [
+        ('vfio-pci', 'vfio-pci'), ('gpu-driver', '0000:81:00.0'),
+        ('gpu-driver', '0000:81:01.0')]
+    assert data['warnings'][1]['message'] == (
+        'GPU 0000:81:00.0 (Tesla P4) is on host driver nvidia: libvirt '
+        'unbinds it and binds vfio-pci when a server starts, which fails '
+        'while nvidia is using it')
+    assert data['gpus'][1]['status'] == (
+        'on host driver nvidia; libvirt moves it to vfio-pci when a server '
+        'starts')
+    assert 'not ready' not in err
+
+
+def test_check_json_of_a_host_that_is_not_ready(openstack, tmp_path):
+    conf = tmp_path / 'nova.conf'
+    conf.write_text('[pci]\n'
+                    'device_spec = {"vendor_id": "10de", "product_id": '
+                    '"1bb3", "managed": "no"}\n'
+                    'alias = {"name": "P4", "vendor_id": "10de", '
+                    '"product_id": "1bb3", "device_type": "type-PCI"}\n')
+    code, out, err = openstack('gpu', 'host', 'check', '--root',
+                               root('p4-nvidia'), '--nova-conf', str(conf),
+                               '-f', 'json')
     assert code == 1
     data = json.loads(out)
     assert data['ready'] is False
     assert [p['subject'] for p in data['problems']] == [
         '0000:81:00.0', '0000:81:01.0']
-    assert data['problems'][0]['message'] == \
-        'GPU 0000:81:00.0 (Tesla P4) is held by host driver nvidia'
+    assert data['problems'][0]['message'] == (
+        'GPU 0000:81:00.0 (Tesla P4) is held by host driver nvidia but line '
+        '2 [pci] device_spec says "managed": "no", so libvirt will not bind '
+        'it to vfio-pci when a server starts')
+    assert data['gpus'][1]['status'] == (
+        'held by host driver nvidia, and device_spec says "managed": "no"')
     assert 'host is not ready for GPU passthrough: 2 problems, each listed ' \
         'with its fix' in err
 

@@ -10,14 +10,14 @@ from tests.unit.host import fakehost
 Dev = fakehost.Dev
 
 
-def check(name, vendor_id=None):
+def check(name, vendor_id=None, unmanaged=None):
     return readiness.check_host(
-        sysfs.read_host(fakehost.fixture_root(name)), vendor_id)
+        sysfs.read_host(fakehost.fixture_root(name)), vendor_id, unmanaged)
 
 
-def check_variant(host, tmp_path, vendor_id=None):
-    return readiness.check_host(
-        sysfs.read_host(fakehost.build(host, tmp_path)), vendor_id)
+def check_variant(host, tmp_path, vendor_id=None, unmanaged=None):
+    root = fakehost.build(host, tmp_path / str(len(list(tmp_path.iterdir()))))
+    return readiness.check_host(sysfs.read_host(root), vendor_id, unmanaged)
 
 
 def lines(findings):
@@ -30,25 +30,65 @@ def only(findings, check_name):
 
 # the fixture hosts -----------------------------------------------------------
 
-def test_p4_nvidia_gpus_are_held_by_the_host_driver():
+def test_p4_nvidia_gpus_on_the_host_driver_are_ready_with_a_warning():
+    # libvirt's managed hostdev (nova's default) moves them to vfio-pci.
     report = check('p4-nvidia')
-    assert not report.ready
-    assert [(f.check, f.subject) for f in report.problems] == [
-        ('gpu-driver', '0000:81:00.0'), ('gpu-driver', '0000:81:01.0')]
-    [first, _] = report.problems
-    assert first.message == \
-        'GPU 0000:81:00.0 (Tesla P4) is held by host driver nvidia'
-    assert "add 'vfio-pci.ids=10de:1bb3' to GRUB_CMDLINE_LINUX" in first.fix
+    assert report.ready
+    drivers = only(report.warnings, 'gpu-driver')
+    assert [f.subject for f in drivers] == ['0000:81:00.0', '0000:81:01.0']
+    [first, _] = drivers
+    assert first.message == (
+        'GPU 0000:81:00.0 (Tesla P4) is on host driver nvidia: libvirt '
+        'unbinds it and binds vfio-pci when a server starts, which fails '
+        'while nvidia is using it')
+    assert first.fix.startswith(
+        "binding it to vfio-pci at boot is more robust: add "
+        "'vfio-pci.ids=10de:1bb3' to GRUB_CMDLINE_LINUX")
     assert "'softdep nvidia pre: vfio-pci' to /etc/modprobe.d/vfio.conf" \
         in first.fix
     assert ('echo vfio-pci > /sys/bus/pci/devices/0000:81:00.0/'
             'driver_override') in first.fix
     assert 'echo 0000:81:00.0 > /sys/bus/pci/drivers/nvidia/unbind' \
         in first.fix
-    assert lines(report.warnings) == [
+    assert lines(only(report.warnings, 'vfio-pci')) == [
         'vfio-pci is available (lib/modules/5.15.0-91-generic/modules.dep) '
         'but not loaded: load it at boot: echo vfio-pci > '
         '/etc/modules-load.d/vfio-pci.conf']
+
+
+def test_managed_no_makes_a_gpu_on_its_host_driver_a_problem():
+    report = check('p4-nvidia', unmanaged={
+        '0000:81:01.0': 'line 3 [pci] device_spec'})
+    [problem] = report.problems
+    assert (problem.check, problem.subject) == ('gpu-driver', '0000:81:01.0')
+    assert problem.message == (
+        'GPU 0000:81:01.0 (Tesla P4) is held by host driver nvidia but line '
+        '3 [pci] device_spec says "managed": "no", so libvirt will not bind '
+        'it to vfio-pci when a server starts')
+    assert problem.fix.startswith(
+        'bind it to vfio-pci (or drop "managed": "no"): add '
+        "'vfio-pci.ids=10de:1bb3' to GRUB_CMDLINE_LINUX and 'softdep nvidia "
+        "pre: vfio-pci'")
+    assert readiness.gpu_status(report.gpus[2], 'line 3') == (
+        'held by host driver nvidia, and device_spec says "managed": "no"')
+    assert [f.subject for f in only(report.warnings, 'gpu-driver')] == [
+        '0000:81:00.0']
+
+
+def test_managed_no_needs_vfio_pci_not_just_no_driver(tmp_path):
+    host = M60_T4.replace_device('0000:81:01.0', driver=None)
+    assert check_variant(host, tmp_path).ready
+    report = check_variant(host, tmp_path, unmanaged={
+        '0000:81:01.0': 'line 2 [pci] device_spec',
+        '0000:81:00.0': 'line 2 [pci] device_spec'})
+    [problem] = report.problems
+    assert problem.message.startswith(
+        'GPU 0000:81:01.0 (Tesla T4) is bound to no driver but line 2')
+    assert problem.fix == (
+        'bind it to vfio-pci (or drop "managed": "no"): add '
+        "'vfio-pci.ids=10de:1eb8' to GRUB_CMDLINE_LINUX, then reboot; or for "
+        'now: echo vfio-pci > /sys/bus/pci/devices/0000:81:01.0/'
+        'driver_override && echo 0000:81:01.0 > /sys/bus/pci/drivers_probe')
 
 
 def test_p4_nvidia_inventory():
@@ -59,7 +99,9 @@ def test_p4_nvidia_inventory():
         ('0000:81:01.0', 'Tesla P4', inventory.PASSTHROUGH)]
     p4 = report.gpus[1]
     assert p4.alias == 'P4' and p4.peers == () and p4.functions == ()
-    assert readiness.gpu_status(p4) == 'held by host driver nvidia'
+    assert readiness.gpu_status(p4) == (
+        'on host driver nvidia; libvirt moves it to vfio-pci when a server '
+        'starts')
     assert readiness.gpu_status(report.gpus[0]).startswith('host console')
     assert report.iommu == {'active': True, 'groups': 7,
                             'units': ['dmar0', 'dmar1'],
@@ -68,8 +110,9 @@ def test_p4_nvidia_inventory():
 
 def test_p4_vfio_one_gpu_held_by_a_vm_one_by_nvidia():
     report = check('p4-vfio')
-    assert [f.subject for f in report.problems] == ['0000:81:01.0']
-    assert report.warnings == []
+    assert report.ready
+    assert [(f.check, f.subject) for f in report.warnings] == [
+        ('gpu-driver', '0000:81:01.0')]
     assert readiness.gpu_status(report.gpus[1]) == 'ready: bound to vfio-pci'
 
 
@@ -82,9 +125,9 @@ def test_iommu_off():
         "BIOS/UEFI setup, add 'intel_iommu=on iommu=pt' to "
         'GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub (or '
         'grub2-mkconfig -o /boot/grub2/grub.cfg) and reboot']
-    assert [f.subject for f in only(report.problems, 'gpu-driver')] == [
+    assert [f.subject for f in only(report.warnings, 'gpu-driver')] == [
         '0000:81:00.0']
-    assert 'nouveau' in only(report.problems, 'gpu-driver')[0].message
+    assert 'nouveau' in only(report.warnings, 'gpu-driver')[0].message
     assert only(report.findings, 'iommu-group') == []
     assert report.iommu['active'] is False
 
@@ -281,10 +324,12 @@ def test_sriov_gpu_and_accelerator_and_unbound_gpu(tmp_path):
 def test_amdgpu_held_gpu(tmp_path):
     host = fakehost.HOSTS['amd-host'].replace_device('0000:c1:00.0',
                                                      driver='amdgpu')
-    [problem] = check_variant(host, tmp_path).problems
-    assert problem.message == ('GPU 0000:c1:00.0 (Instinct MI210) is held '
-                               'by host driver amdgpu')
-    assert "'vfio-pci.ids=1002:740f'" in problem.fix
+    report = check_variant(host, tmp_path)
+    assert report.ready
+    [warning] = report.warnings
+    assert warning.message.startswith('GPU 0000:c1:00.0 (Instinct MI210) is '
+                                      'on host driver amdgpu: libvirt')
+    assert "'vfio-pci.ids=1002:740f'" in warning.fix
 
 
 def test_finding_as_dict_and_line():
