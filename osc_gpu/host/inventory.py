@@ -77,6 +77,21 @@ class GpuEntry:
         return f'{self.address} ({self.name})'
 
 
+def is_console(device):
+    """The host's own display: the firmware's boot VGA device, or a BMC's
+    display chip even when an add-in card is the boot VGA (or the kernel
+    gives it no boot_vga file). Never a passthrough candidate."""
+    return device.boot_vga or gpu_models.is_bmc_display(device.vendor_id,
+                                                        device.product_id)
+
+
+def console_reason(device):
+    """Why a console is one, for the report: 'BMC display' or 'boot VGA'."""
+    if gpu_models.is_bmc_display(device.vendor_id, device.product_id):
+        return 'BMC display'
+    return 'boot VGA'
+
+
 def list_gpus(host, vendor_id=None):
     """Every GPU of the host (optionally one vendor's), by PCI address."""
     entries = []
@@ -88,9 +103,7 @@ def list_gpus(host, vendor_id=None):
         entries.append(GpuEntry(
             device=device,
             model=gpu_models.find_model(device.vendor_id, device.product_id),
-            # The firmware's boot VGA device is the host's console (often
-            # the BMC's ASPEED/Matrox chip): not a passthrough candidate.
-            role=HOST_CONSOLE if device.boot_vga else PASSTHROUGH,
+            role=HOST_CONSOLE if is_console(device) else PASSTHROUGH,
             peers=tuple(host.group_peers(device)),
             functions=functions,
         ))

@@ -175,7 +175,8 @@ def gpu_status(entry, unmanaged=None):
     device = entry.device
     driver = device.driver
     if entry.role == inventory.HOST_CONSOLE:
-        return 'host console (boot VGA), not for passthrough'
+        return (f'host console ({inventory.console_reason(device)}), not '
+                'for passthrough')
     if driver in facts.VFIO_DRIVERS:
         return f'ready: bound to {driver}'
     if unmanaged:

@@ -80,14 +80,24 @@ GPU_MODELS = (
     GpuModel(AMD, '74a1', 'Instinct MI300X', 'MI300X'),
 )
 
-# BMC graphics chips: the host console on most servers, never passed
-# through, named here so reports say what they are.
+# The display chips of BMCs (ASPEED AST2x00; Matrox G200 server variants,
+# which HPE iLO, Nuvoton WPCM450 and other BMCs carry; names as pci.ids).
+# They are the host's console, local and remote, whatever boot_vga says
+# (a BMC chip is not the boot VGA when an add-in card is): never passed
+# through, and never put in vfio-pci.ids.
 CONSOLE_MODELS = (
     GpuModel('1a03', '2000', 'ASPEED Graphics Family', 'ASPEED'),
+    GpuModel('102b', '0522', 'Matrox MGA G200e [Pilot] ServerEngines (SEP1)',
+             'G200E'),
+    GpuModel('102b', '0530', 'Matrox MGA G200EV', 'G200EV'),
+    GpuModel('102b', '0532', 'Matrox MGA G200eW WPCM450', 'G200EW'),
+    GpuModel('102b', '0533', 'Matrox MGA G200EH', 'G200EH'),
     GpuModel('102b', '0534', 'Matrox G200eR2', 'G200ER2'),
     GpuModel('102b', '0536', 'Matrox G200eW3', 'G200EW3'),
+    GpuModel('102b', '0538', 'Matrox MGA G200eH3', 'G200EH3'),
 )
 
+_CONSOLE_IDS = {(m.vendor_id, m.product_id) for m in CONSOLE_MODELS}
 _BY_IDS = {(m.vendor_id, m.product_id): m
            for m in GPU_MODELS + CONSOLE_MODELS}
 
@@ -95,6 +105,11 @@ _BY_IDS = {(m.vendor_id, m.product_id): m
 def find_model(vendor_id, product_id):
     """Return the GpuModel for these ids, or None when it is not known."""
     return _BY_IDS.get((vendor_id.lower(), product_id.lower()))
+
+
+def is_bmc_display(vendor_id, product_id):
+    """Whether these ids are a BMC's display chip (``CONSOLE_MODELS``)."""
+    return (vendor_id.lower(), product_id.lower()) in _CONSOLE_IDS
 
 
 def vendor_name(vendor_id):

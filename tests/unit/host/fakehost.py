@@ -62,7 +62,7 @@ class Dev:
     group: int | None = None
     numa: int = -1
     sriov_totalvfs: int | None = None
-    boot_vga: bool = False
+    boot_vga: bool | None = False   # None: no boot_vga file at all
     revision: str = '0xa1'
 
 
@@ -115,6 +115,16 @@ AMD_PLATFORM = (
         0, revision='0x00'),
 )
 
+# An HPE ProLiant-like host: its console is the iLO's Matrox G200eH3, which
+# this kernel gives no boot_vga file.
+ILO_PLATFORM = (
+    INTEL_PLATFORM[0],
+    Dev('0000:01:00.0', '103c:3306', 0x088000, '103c:1300', 'hpilo', 17, 0,
+        revision='0x07'),
+    Dev('0000:01:00.1', '102b:0538', 0x030000, '103c:1300', 'mgag200', 17,
+        0, boot_vga=None, revision='0x02'),
+) + INTEL_PLATFORM[3:]
+
 P4_CMDLINE = ('BOOT_IMAGE=/boot/vmlinuz-5.15.0-91-generic '
               'root=UUID=6a1f0c2e-3b1d-4c5e-9f7a-2d8e1b4c6a90 ro '
               'intel_iommu=on iommu=pt console=tty0 console=ttyS0,115200n8')
@@ -147,6 +157,11 @@ HOSTS = {
         cpu='amd', cmdline='ro iommu=pt', kernel='6.8.0-45-generic',
         iommu_units=('ivhd0', 'ivhd1'), vfio='loaded'),
     'no-gpu': Host(INTEL_PLATFORM),
+    'bmc-vga': Host(
+        ILO_PLATFORM + (Dev('0000:81:00.0', '10de:1eb8', 0x030200,
+                            '10de:12a2', 'vfio-pci', 40, 1),),
+        cmdline='ro intel_iommu=on iommu=pt vfio-pci.ids=10de:1eb8',
+        vfio='loaded'),
     'm60-t4': Host(
         INTEL_PLATFORM + (
             Dev('0000:81:00.0', '10de:13f2', 0x030000, '10de:115e',
@@ -217,7 +232,7 @@ def _build_device(root, dev, host):
                         ('numa_node', str(dev.numa)),
                         ('modalias', _modalias(dev))):
         _write(root, f'{base}/{name}', value + '\n')
-    if dev.pci_class >> 8 == 0x0300:
+    if dev.pci_class >> 8 == 0x0300 and dev.boot_vga is not None:
         _write(root, f'{base}/boot_vga', '1\n' if dev.boot_vga else '0\n')
     if dev.sriov_totalvfs is not None:
         _write(root, f'{base}/sriov_totalvfs', f'{dev.sriov_totalvfs}\n')

@@ -126,6 +126,15 @@ def test_same_model_as_the_console_is_selected_by_address(tmp_path):
         {'vendor_id': '10de', 'product_id': '1eb8'}]
 
 
+def test_bmc_display_is_never_in_vfio_pci_ids():
+    # The iLO's Matrox has no boot_vga file: still the host's console.
+    config = build('bmc-vga')
+    assert config.vfio_pci_ids == ['10de:1eb8']
+    assert config.device_specs == [{'vendor_id': '10de',
+                                    'product_id': '1eb8'}]
+    assert config.modprobe == []
+
+
 def test_unknown_model_in_alias_names():
     with pytest.raises(config_gen.ConfigError) as exc:
         build('m60-t4', alias_names={'V100': 'volta'})

@@ -123,7 +123,7 @@ def test_check_table_shows_gpus_and_one_problem_per_line(openstack):
             'NUMA node 0, IOMMU group 45 with 0000:3b:00.1, nova type-PCI'
             in out)
     assert ('0000:02:00.0 [1a03:2000] ASPEED Graphics Family: host console '
-            '(boot VGA), not for passthrough' in out)
+            '(BMC display), not for passthrough' in out)
     problem_rows = [line for line in out.splitlines()
                     if 'snd_hda_intel' in line]
     assert len(problem_rows) == 1

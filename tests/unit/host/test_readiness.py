@@ -185,9 +185,44 @@ def test_vendor_filter():
         'the vendor of a GPU above']
 
 
-# IOMMU variants --------------------------------------------------------------
+def test_bmc_display_without_boot_vga_is_the_host_console():
+    report = check('bmc-vga')
+    assert report.ready and report.findings == []
+    assert [(g.address, g.name, g.role) for g in report.gpus] == [
+        ('0000:01:00.1', 'Matrox MGA G200eH3', inventory.HOST_CONSOLE),
+        ('0000:81:00.0', 'Tesla T4', inventory.PASSTHROUGH)]
+    assert readiness.gpu_status(report.gpus[0]) == (
+        'host console (BMC display), not for passthrough')
+
+
+# BMC displays ----------------------------------------------------------------
 
 M60_T4 = fakehost.HOSTS['m60-t4']
+
+
+@pytest.mark.parametrize('ids', ['1a03:2000', '102b:0522', '102b:0530',
+                                 '102b:0532', '102b:0533', '102b:0534',
+                                 '102b:0536', '102b:0538'])
+@pytest.mark.parametrize('boot_vga', [False, None])
+def test_bmc_displays_are_never_passed_through(ids, boot_vga, tmp_path):
+    host = M60_T4.replace_device('0000:02:00.0', ids=ids, boot_vga=boot_vga)
+    report = check_variant(host, tmp_path)
+    assert report.gpus[0].role == inventory.HOST_CONSOLE
+    assert report.ready and report.findings == []
+
+
+def test_an_add_in_boot_vga_card_is_the_console_too(tmp_path):
+    host = M60_T4.replace_device('0000:02:00.0', boot_vga=False).add(
+        Dev('0000:05:00.0', '10de:1eb8', 0x030000, '', 'nvidia', 50, 0,
+            boot_vga=True))
+    report = check_variant(host, tmp_path)
+    assert [(g.address, readiness.gpu_status(g)) for g in report.gpus
+            if g.role == inventory.HOST_CONSOLE] == [
+        ('0000:02:00.0', 'host console (BMC display), not for passthrough'),
+        ('0000:05:00.0', 'host console (boot VGA), not for passthrough')]
+
+
+# IOMMU variants --------------------------------------------------------------
 
 
 @pytest.mark.parametrize('cmdline, expected', [
