@@ -18,6 +18,38 @@ class ConfigError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
+class PlacementSetting:
+    """A nova.conf line that turns on PCI in Placement, and where it goes."""
+
+    section: str
+    option: str
+    where: str          # which nova services read it
+    since: str          # first nova release that has it
+    note: str
+
+    @property
+    def line(self):
+        return f'{self.option} = true'
+
+    def as_dict(self):
+        return {'section': self.section, 'option': self.option,
+                'value': 'true', 'where': self.where, 'since': self.since}
+
+
+# Both halves of PCI in Placement (nova/conf/pci.py, nova/conf/scheduler.py):
+# computes report their GPUs as resource providers, the scheduler asks
+# placement for them. Aliases are then checked by nova's placement rules.
+PLACEMENT_SETTINGS = (
+    PlacementSetting('pci', 'report_in_placement', 'every nova-compute',
+                     'Zed', 'once on, it cannot be turned off'),
+    PlacementSetting('filter_scheduler', 'pci_in_placement',
+                     'nova-api, nova-scheduler and every nova-conductor',
+                     '2023.1 Antelope',
+                     'turn it on once every compute reports to placement'),
+)
+
+
+@dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """One GPU model of the host and the nova names it gets."""
 
@@ -129,7 +161,8 @@ def _check_aliases(aliases):
     for alias in aliases:
         by_name.setdefault(alias['name'], []).append(alias)
     for name, specs in by_name.items():
-        for issue in nova_pci.check_alias_group(name, specs):
+        # With pci_in_placement (generated below), nova's stricter rules.
+        for issue in nova_pci.check_alias_group(name, specs, True):
             raise ConfigError(f'cannot generate the aliases: {issue.message}'
                               ' (choose other --alias-name values)')
 
@@ -209,4 +242,12 @@ def render_nova_conf(config):
     lines += [nova_pci.option_line('device_spec', s)
               for s in config.device_specs]
     lines += [nova_pci.option_line('alias', a) for a in config.aliases]
+    for setting in PLACEMENT_SETTINGS:
+        if setting.section != 'pci':
+            lines += ['', f'[{setting.section}]']
+        lines += textwrap.wrap(
+            f'{setting.option}: {setting.where} (nova {setting.since} and '
+            f'later); {setting.note}.', 76, initial_indent='# ',
+            subsequent_indent='# ')
+        lines.append(setting.line)
     return '\n'.join(lines) + '\n'

@@ -7,6 +7,7 @@ table one short line per GPU, per problem or per setting.
 
 from osc_lib.cli import format_columns
 
+from osc_gpu.host import config_gen
 from osc_gpu.host import inventory
 from osc_gpu.host import readiness
 
@@ -146,6 +147,8 @@ def config_columns(config, text):
         'vfio_pci_ids': format_columns.ListColumn(config.vfio_pci_ids),
         'modprobe': LinesColumn(config.modprobe),
         'notes': LinesColumn(config.notes),
+        'placement': format_columns.ListDictColumn(
+            [s.as_dict() for s in config_gen.PLACEMENT_SETTINGS]),
         'nova_conf': text,
     }
     return tuple(fields), tuple(fields.values())

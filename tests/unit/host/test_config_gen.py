@@ -155,9 +155,15 @@ def test_bad_numa_policy():
                               'required, legacy, preferred, socket')
 
 
-def test_one_name_for_two_models_is_fine_when_they_agree():
-    config = build('m60-t4', alias_names={'M60': 'gpu', 'T4': 'gpu'})
-    assert [a['name'] for a in config.aliases] == ['gpu', 'gpu']
+def test_one_name_for_two_models_is_refused_with_pci_in_placement():
+    # The fragment turns pci_in_placement on: nova then allows one alias
+    # line per name.
+    with pytest.raises(config_gen.ConfigError) as exc:
+        build('m60-t4', alias_names={'M60': 'gpu', 'T4': 'gpu'})
+    assert str(exc.value) == (
+        "cannot generate the aliases: 2 aliases are named 'gpu': with "
+        'pci_in_placement an alias name may have only one line, rename the '
+        'others (choose other --alias-name values)')
 
 
 def test_one_name_for_models_of_different_device_types(tmp_path):
@@ -176,11 +182,11 @@ def test_one_name_for_models_of_different_device_types(tmp_path):
 
 def test_rendered_fragment():
     text = config_gen.render_nova_conf(build('gpu-with-audio'))
-    assert text.endswith(
+    assert (
         '[pci]\n'
         'device_spec = {"vendor_id": "10de", "product_id": "2230"}\n'
         'alias = {"name": "RTXA6000", "vendor_id": "10de", '
-        '"product_id": "2230", "device_type": "type-PCI"}\n')
+        '"product_id": "2230", "device_type": "type-PCI"}\n') in text
     assert '#   intel_iommu=on iommu=pt vfio-pci.ids=10de:2230,10de:1aef\n' \
         in text
     assert '#   softdep snd_hda_intel pre: vfio-pci\n' in text
@@ -204,6 +210,24 @@ def test_generated_config_passes_the_nova_conf_check(name):
     assert conf.errors == ()
     for option in conf.values('pci', 'alias'):
         assert json.loads(option.value)['numa_policy'] == 'socket'
+
+
+def test_fragment_turns_on_pci_in_placement_and_says_where_it_goes():
+    text = config_gen.render_nova_conf(build('m60-t4'))
+    pci = text[text.index('\n[pci]\n'):text.index('\n[filter_scheduler]\n')]
+    assert pci.endswith(
+        '# report_in_placement: every nova-compute (nova Zed and later); '
+        'once on, it\n# cannot be turned off.\n'
+        'report_in_placement = true\n')
+    assert text.endswith(
+        '[filter_scheduler]\n'
+        '# pci_in_placement: nova-api, nova-scheduler and every '
+        'nova-conductor (nova\n# 2023.1 Antelope and later); turn it on '
+        'once every compute reports to\n# placement.\n'
+        'pci_in_placement = true\n')
+    conf = nova_pci_conf.parse_ini(text)
+    assert conf.flag('pci', 'report_in_placement')
+    assert conf.flag('filter_scheduler', 'pci_in_placement')
 
 
 def test_audio_function_follows_its_gpu_while_the_iommu_is_off(tmp_path):

@@ -257,11 +257,13 @@ def test_config_prints_the_nova_conf_fragment(openstack):
                              root('p4-nvidia'), '--alias-name', 'P4=gpu-p4',
                              '--numa-policy', 'preferred')
     assert code == 0
-    assert out.endswith(
+    assert (
         '[pci]\n'
         'device_spec = {"vendor_id": "10de", "product_id": "1bb3"}\n'
         'alias = {"name": "gpu-p4", "vendor_id": "10de", "product_id": '
-        '"1bb3", "device_type": "type-PCI", "numa_policy": "preferred"}\n')
+        '"1bb3", "device_type": "type-PCI", "numa_policy": "preferred"}\n'
+        ) in out
+    assert out.endswith('\npci_in_placement = true\n')
     assert '#   intel_iommu=on iommu=pt vfio-pci.ids=10de:1bb3\n' in out
 
 
@@ -282,6 +284,12 @@ def test_config_json(openstack):
                              'device_type': 'type-PCI',
                              'addresses': ['0000:3b:00.0']}]
     assert data['nova_conf'].startswith('# GPU passthrough settings')
+    assert data['placement'] == [
+        {'section': 'pci', 'option': 'report_in_placement', 'value': 'true',
+         'where': 'every nova-compute', 'since': 'Zed'},
+        {'section': 'filter_scheduler', 'option': 'pci_in_placement',
+         'value': 'true', 'since': '2023.1 Antelope',
+         'where': 'nova-api, nova-scheduler and every nova-conductor'}]
 
 
 def test_config_never_overwrites_without_force(openstack, tmp_path):
