@@ -1,0 +1,31 @@
+import pytest
+
+from osc_gpu.rules import echo
+
+
+@pytest.mark.parametrize('value, shown', [
+    ('P4:1', "'P4:1'"),
+    ('P\n4:1', r"'P\n4:1'"),
+    ('red\x1b[31m', r"'red\x1b[31m'"),
+    ('a\tb\rc', r"'a\tb\rc'"),
+    ('line\u2028sep', r"'line\u2028sep'"),
+    ('nbsp\u00a0', r"'nbsp\xa0'"),
+    ('bidi\u202e', r"'bidi\u202e'"),
+    ('C:\\n', r"'C:\\n'"),             # a typed backslash-n is not a newline
+    ('', "''"),
+    ('日本', "'日本'"),
+])
+def test_quoted_values_stay_on_one_line_and_show_what_was_there(value,
+                                                                shown):
+    assert echo.quoted(value) == shown
+
+
+def test_a_long_value_is_shown_by_its_start_and_length():
+    shown = echo.quoted('a' * 70000)
+    assert shown == "'%s...' (70000 characters)" % ('a' * 60)
+    assert echo.quoted('b' * 100, 10, count=False) == "'bbbbbbbbbb...'"
+
+
+def test_one_line_escapes_but_keeps_backslashes_and_every_character():
+    assert echo.one_line('a\nb\\n\x1b') == 'a\\nb\\n\\x1b'
+    assert '\n' not in echo.one_line('x\r\n\x85\u2029y')
