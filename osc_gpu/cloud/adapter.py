@@ -94,6 +94,21 @@ class GpuCloud:
                               % (project_id, flavor.name)):
             self.conn.compute.flavor_add_tenant_access(flavor, project_id)
 
+    def flavor_project_ids(self, flavor):
+        """Ids of the projects with access to a private flavor."""
+        with errors.reporting("reading the access list of flavor '%s'"
+                              % flavor.name):
+            return [entry['tenant_id'] for entry in
+                    self.conn.compute.get_flavor_access(flavor)]
+
+    def project_name(self, project_id):
+        """The name of a project, or its id when it cannot be read."""
+        try:
+            with errors.reporting("reading project '%s'" % project_id):
+                return self.conn.identity.get_project(project_id).name
+        except errors.CloudError:
+            return project_id
+
     def find_project_id(self, name_or_id, domain=None):
         with errors.reporting("looking up project '%s'" % name_or_id):
             kwargs = {}

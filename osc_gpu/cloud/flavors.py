@@ -6,11 +6,12 @@ left behind. Here a failure after the flavor exists deletes it again, and
 ``--or-show`` makes re-runs and concurrent runs safe.
 """
 
+import dataclasses
 import uuid
 
 from osc_gpu.cloud import errors
 from osc_gpu.cloud import waiting
-from osc_gpu.rules import flavor_specs
+from osc_gpu.rules import flavor_match
 from osc_gpu.rules import gpu_request
 
 # How long --or-show waits for another run that created the flavor a
@@ -22,11 +23,16 @@ _CREATE_ATTEMPTS = 5
 
 
 class FlavorMismatch(errors.CloudError):
-    """--or-show found the flavor, but with other GPU specs."""
+    """--or-show found the flavor, but not as the request asks for it."""
 
 
 def create_gpu_flavor(gpu_cloud, attrs, specs, projects=(), or_show=False):
-    """Create the flavor with ``specs``; returns ``(flavor, created)``."""
+    """Create the flavor with ``specs``; returns ``(flavor, created)``.
+
+    ``projects`` are the ids of the projects to give access to a private
+    flavor; a dict ``{id: name}`` lets a refusal name them as given.
+    """
+    wanted = _shape(attrs, specs, projects)
     # An id of our own finds the flavor again when the answer to the
     # create is lost (timeout, reset, 5xx): nova may have made it anyway.
     id_is_ours = 'id' not in attrs
@@ -41,7 +47,7 @@ def create_gpu_flavor(gpu_cloud, attrs, specs, projects=(), or_show=False):
             existing = _settled_flavor(gpu_cloud, attrs['name'])
             if existing is None:
                 continue   # another run rolled back: try to create again
-            _check_same_gpu_specs(existing, specs)
+            _check_same(gpu_cloud, existing, wanted, projects)
             return existing, False
         _complete_or_roll_back(gpu_cloud, flavor, specs, projects)
         return flavor, True
@@ -77,9 +83,12 @@ def _remove_if_made(gpu_cloud, flavor_id, failure):
 
 def _complete_or_roll_back(gpu_cloud, flavor, specs, projects):
     try:
-        flavor.extra_specs = gpu_cloud.set_flavor_extra_specs(flavor, specs)
+        # Access first, the GPU specs last: a concurrent --or-show run
+        # waits for the specs (_settled_flavor), and then finds the
+        # flavor complete, access list included.
         for project_id in projects:
             gpu_cloud.add_flavor_access(flavor, project_id)
+        flavor.extra_specs = gpu_cloud.set_flavor_extra_specs(flavor, specs)
     except BaseException as failure:
         try:
             gpu_cloud.delete_flavor(flavor)
@@ -107,9 +116,46 @@ def _has_gpu_specs(flavor):
     return gpu_request.ALIAS_SPEC_KEY in (flavor.extra_specs or {})
 
 
-def _check_same_gpu_specs(flavor, specs):
-    diffs = flavor_specs.gpu_spec_differences(flavor.extra_specs or {}, specs)
+def _shape(attrs, specs, projects):
+    """The flavor the request asks for, as :mod:`flavor_match` compares."""
+    return flavor_match.FlavorShape(
+        vcpus=attrs['vcpus'], ram=attrs['ram'], disk=attrs.get('disk', 0),
+        ephemeral=attrs.get('ephemeral', 0), swap=attrs.get('swap', 0),
+        is_public=attrs.get('is_public', True),
+        description=attrs.get('description'), id=attrs.get('id'),
+        extra_specs=dict(specs), projects=frozenset(projects))
+
+
+def _existing_shape(gpu_cloud, flavor, wanted):
+    """The existing flavor's shape; its access list only when both it and
+    the request are private (nova has none for public flavors)."""
+    shape = flavor_match.FlavorShape(
+        vcpus=flavor.vcpus, ram=flavor.ram, disk=flavor.disk,
+        ephemeral=flavor.ephemeral, swap=flavor.swap,
+        is_public=flavor.is_public, description=flavor.description,
+        id=flavor.id, extra_specs=dict(flavor.extra_specs or {}))
+    if flavor_match.needs_project_access(shape, wanted):
+        shape = dataclasses.replace(shape, projects=frozenset(
+            gpu_cloud.flavor_project_ids(flavor)))
+    return shape
+
+
+def _check_same(gpu_cloud, flavor, wanted, projects):
+    existing = _existing_shape(gpu_cloud, flavor, wanted)
+    names = _project_names(gpu_cloud, existing, wanted,
+                           projects if isinstance(projects, dict) else {})
+    diffs = flavor_match.differences(existing, wanted, names)
     if diffs:
-        raise FlavorMismatch(
-            "flavor '%s' exists with %s (use another name, or delete it "
-            "first)" % (flavor.name, '; '.join(diffs)))
+        raise FlavorMismatch(flavor_match.mismatch_message(flavor.name,
+                                                           diffs))
+
+
+def _project_names(gpu_cloud, existing, wanted, names):
+    """Names for the ids of an access list that differs, so the refusal
+    reads like a command line; read only then, one per unnamed project."""
+    if existing.projects is None or existing.projects == wanted.projects:
+        return names
+    names = dict(names)
+    for project_id in sorted(existing.projects - set(names)):
+        names[project_id] = gpu_cloud.project_name(project_id)
+    return names

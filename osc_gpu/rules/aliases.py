@@ -24,10 +24,19 @@ from osc_gpu.rules import nova_pci
 CONFIG_KEY = 'gpu_aliases'
 _IDS = re.compile(r'^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$')
 _PCI_RC = re.compile(r'^CUSTOM_PCI_([0-9A-F]{4})_([0-9A-F]{4})$')
+UNCHECKED_ALIAS = (
+    "GPU alias '%%s' cannot be checked: nova has no API that lists its "
+    "[pci] aliases; declare them under %s in this cloud's clouds.yaml "
+    "entry (e.g. %s: {P4: \"10de:1bb3\"}) to have them checked"
+    % (CONFIG_KEY, CONFIG_KEY))
 
 
 class InvalidAliasMap(ValueError):
     """clouds.yaml ``gpu_aliases`` holds something we cannot read."""
+
+
+class UnknownAlias(ValueError):
+    """An alias that is not among the aliases clouds.yaml declares."""
 
 
 def ids_of_resource_class(resource_class):
@@ -61,6 +70,41 @@ class AliasMap:
     def is_declared(self):
         return bool(self.declared)
 
+    def declared_name(self, alias):
+        """The declared name ``alias`` stands for, or None."""
+        # openstacksdk rewrites '-' as '_' in clouds.yaml keys, nested ones
+        # included, so a declared 'p4-small' arrives as 'p4_small'.
+        for name in (alias, alias.replace('-', '_')):
+            if name in self.declared:
+                return name
+        return None
+
+    def undeclared(self, names):
+        """The ``names`` that are not this cloud's declared aliases."""
+        return [n for n in names if self.declared_name(n) is None]
+
+    def check_aliases(self, names):
+        """Refuse aliases the cloud does not have, where that is known.
+
+        With ``gpu_aliases`` declared they are the cloud's aliases: any
+        other name raises :class:`UnknownAlias` naming them. Without, nova
+        cannot tell (it has no API that lists ``[pci] alias``): returns a
+        warning for each name that is not even a known model's alias.
+        """
+        if self.is_declared:
+            unknown = self.undeclared(names)
+            if unknown:
+                raise UnknownAlias(
+                    "unknown GPU alias %s: this cloud's aliases are %s (from "
+                    "clouds.yaml %s); use one of them, or add the alias to "
+                    "nova's [pci] alias and to %s"
+                    % (_quoted(unknown), ', '.join(sorted(self.declared)),
+                       CONFIG_KEY, CONFIG_KEY))
+            return []
+        models = {m.alias for m in gpu_models.GPU_MODELS}
+        return [UNCHECKED_ALIAS % name for name in names
+                if name not in models]
+
     def names(self):
         """Alias names this map resolves: declared ones, then models'."""
         models = sorted({m.alias for m in gpu_models.GPU_MODELS}
@@ -69,11 +113,9 @@ class AliasMap:
 
     def resource_classes(self, alias):
         """The classes ``alias`` may claim, or ``()`` when unknown."""
-        # openstacksdk rewrites '-' as '_' in clouds.yaml keys, nested ones
-        # included, so a declared 'p4-small' arrives as 'p4_small'.
-        for name in (alias, alias.replace('-', '_')):
-            if name in self.declared:
-                return self.declared[name]
+        name = self.declared_name(alias)
+        if name is not None:
+            return self.declared[name]
         return tuple(sorted({
             nova_pci.default_resource_class(m.vendor_id, m.product_id)
             for m in gpu_models.GPU_MODELS if m.alias == alias}))
@@ -87,6 +129,10 @@ class AliasMap:
         ids = ids_of_resource_class(resource_class)
         model = gpu_models.find_model(*ids) if ids else None
         return [model.alias] if model else []
+
+
+def _quoted(names):
+    return ', '.join("'%s'" % n for n in names)
 
 
 def _resource_classes(name, value):

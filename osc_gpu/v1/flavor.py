@@ -6,8 +6,9 @@ from osc_lib.cli import format_columns
 from osc_lib.cli import parseractions
 from osc_lib.command import command
 
-from osc_gpu.rules import flavor_specs
 from osc_gpu.cloud import flavors
+from osc_gpu.rules import aliases
+from osc_gpu.rules import flavor_specs
 from osc_gpu.rules import gpu_request
 from osc_gpu.rules import hiding
 from osc_gpu.v1 import base
@@ -115,23 +116,38 @@ class CreateGpuFlavor(base.CloudCommandMixin, command.ShowOne):
                  + ', '.join(flavor_specs.NUMA_POLICIES))
         parser.add_argument(
             '--or-show', action='store_true',
-            help='Show an existing flavor of this name with the same GPU '
-                 'specs instead of failing (re-run safe)')
+            help='Show an existing flavor of this name if it is the one '
+                 'asked for (sizes, access, description, extra specs), '
+                 'instead of failing; refuse naming what differs otherwise '
+                 '(re-run safe)')
         return parser
 
     def take_action(self, parsed_args):
         requests, attrs = self._validated(parsed_args)
+        self._check_aliases(requests)
         gpu_cloud = self.gpu_cloud()
         specs, notes = flavor_specs.gpu_flavor_specs(
             requests, parsed_args.hide_hypervisor, parsed_args.numa_policy,
             parsed_args.properties, gpu_cloud.release())
         for note in notes:
             self.app.stderr.write('warning: %s\n' % note)
-        projects = [gpu_cloud.find_project_id(p, parsed_args.project_domain)
-                    for p in parsed_args.project]
+        projects = {gpu_cloud.find_project_id(p, parsed_args.project_domain):
+                    p for p in parsed_args.project}
         flavor, _created = flavors.create_gpu_flavor(
             gpu_cloud, attrs, specs, projects, or_show=parsed_args.or_show)
         return _COLUMNS, _flavor_row(flavor, _COLUMNS)
+
+    def _check_aliases(self, requests):
+        """Refuse an alias the cloud does not have, where clouds.yaml says
+        which it has; else warn that it cannot be checked."""
+        try:
+            alias_map = aliases.AliasMap.from_cloud_config(
+                self.app.cloud.config)
+            notes = alias_map.check_aliases([r.alias for r in requests])
+        except ValueError as exc:   # UnknownAlias, InvalidAliasMap
+            base.fail(str(exc))
+        for note in notes:
+            self.app.stderr.write('warning: %s\n' % note)
 
     @staticmethod
     def _validated(parsed_args):
