@@ -8,6 +8,7 @@ reads are in ``placement.py``, multi-step changes in the workflow modules.
 from osc_gpu.cloud import errors
 from osc_gpu.cloud import placement
 from osc_gpu.rules import aliases
+from osc_gpu.rules import capacity
 from osc_gpu.rules import releases
 
 
@@ -201,21 +202,40 @@ class GpuCloud:
         """
         return placement.pci_capacity(self.conn, host=host)
 
-    def free_gpus_by_class_and_host(self):
-        """``{resource_class: {host: free}}``, or None without PCI data.
+    def gpu_availability(self):
+        """``capacity.Availability`` for a preflight, or None without PCI
+        data in placement.
 
-        Hosts whose devices of a class are all used appear with 0, so a
-        refusal can show them.
+        Hosts whose devices of a class are all used, or whose nova-compute
+        is disabled, appear with 0, so a refusal can show them.
         """
         try:
-            capacities = placement.pci_capacity(self.conn)
+            return capacity.availability(placement.pci_capacity(self.conn))
         except placement.PciNotInPlacement:
             return None
-        free = {}
-        for cap in capacities:
-            hosts = free.setdefault(cap.resource_class, {})
-            hosts[cap.host] = hosts.get(cap.host, 0) + cap.free
-        return free
+
+    def disabled_reasons(self, hosts):
+        """``{host: reason}`` nova-compute on ``hosts`` was disabled for.
+
+        One os-services request, made only when a refusal names disabled
+        hosts. Hosts are hypervisor names (placement's); a service host
+        matches it whole or as its short name. '' when nova has no reason,
+        None when it cannot be told: the refusal matters more than its
+        detail, so a failed read does not replace it.
+        """
+        try:
+            with errors.reporting('reading the nova-compute services'):
+                services = list(self.conn.compute.services(
+                    binary='nova-compute'))
+        except errors.CloudError:
+            return {h: None for h in hosts}
+        by_host = {}
+        for service in services:
+            by_host[service.host] = service.disabled_reason or ''
+            by_host.setdefault(service.host.split('.')[0],
+                               service.disabled_reason or '')
+        return {h: by_host.get(h, by_host.get(h.split('.')[0]))
+                for h in hosts}
 
     def allocated_gpu_devices(self, server_id):
         """Names of the device providers placement gave the server."""

@@ -1,13 +1,16 @@
 """Reading PCI devices, their usage and allocations from placement.
 
-The placement part of the SDK adapter. Capacity costs two requests however
-large the cloud, made at the same time:
+The placement part of the SDK adapter. Capacity costs three requests
+however large the cloud, made at the same time:
 
 - ``GET /resource_providers?required=COMPUTE_MANAGED_PCI_DEVICE`` lists
   every device provider with its name and root;
 - ``GET /allocation_candidates?resources=VCPU:1`` returns, from 1.29, the
   capacity and usage of every provider in every tree with a free VCPU,
-  fully used GPUs included.
+  fully used GPUs included;
+- ``GET /resource_providers?required=COMPUTE_STATUS_DISABLED`` lists the
+  compute roots whose nova-compute service is disabled (nova sets that
+  trait), whose GPUs nova will not hand out.
 
 Only devices on hosts without a free VCPU are missing from the second
 answer; those are read one by one, a bounded number at a time.
@@ -26,6 +29,9 @@ from osc_gpu.rules import capacity
 from osc_gpu.cloud import errors
 
 PCI_DEVICE_TRAIT = 'COMPUTE_MANAGED_PCI_DEVICE'
+# nova (Train+) puts it on the compute node's root provider while the
+# host's nova-compute service is disabled.
+DISABLED_TRAIT = 'COMPUTE_STATUS_DISABLED'
 # ``required`` on the provider list needs 1.18 (root_provider_uuid: 1.14).
 PROVIDERS_MICROVERSION = '1.18'
 # From 1.29 provider summaries cover whole trees, not only the roots.
@@ -67,6 +73,14 @@ def device_providers(conn):
     return data.get('resource_providers', [])
 
 
+def disabled_roots(conn):
+    """Uuids of the compute roots whose nova-compute is disabled."""
+    with errors.reporting('listing disabled computes in placement'):
+        data = _get(conn, '/resource_providers', PROVIDERS_MICROVERSION,
+                    {'required': DISABLED_TRAIT})
+    return {p['uuid'] for p in data.get('resource_providers', [])}
+
+
 def tree_summaries(conn):
     """Capacity and usage of every provider in trees with a free VCPU."""
     with errors.reporting('reading provider usage from placement '
@@ -101,11 +115,13 @@ def pci_capacity(conn, host=None, max_workers=MAX_WORKERS):
     # Touch the proxy here: building it (and any version discovery) must
     # not race between the worker threads.
     conn.placement
-    providers, summaries = _in_parallel(
-        [lambda: device_providers(conn), lambda: tree_summaries(conn)])
+    providers, summaries, disabled = _in_parallel(
+        [lambda: device_providers(conn), lambda: tree_summaries(conn),
+         lambda: disabled_roots(conn)])
     if not providers:
         raise PciNotInPlacement(capacity.NOT_REPORTED)
-    devices = [capacity.device_from_provider(p) for p in providers]
+    devices = capacity.mark_disabled(
+        [capacity.device_from_provider(p) for p in providers], disabled)
     if host is not None:
         devices = capacity.on_host(devices, host)
     found, missing = capacity.capacity_from_summaries(devices, summaries)

@@ -48,6 +48,8 @@ class Device:
     host: str
     address: str
     root_uuid: str
+    # nova-compute on its host is disabled: nova schedules nothing there.
+    disabled: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +57,7 @@ class DeviceCapacity:
     """One resource class of one device: how many units exist, how many
     are taken. ``total`` is what placement can hand out, i.e. without
     ``reserved`` units (nova reserves a ``one_time_use`` device once used).
+    Nothing is free on a disabled compute: nova would not schedule to it.
     """
 
     device: Device
@@ -67,7 +70,13 @@ class DeviceCapacity:
         return self.device.host
 
     @property
+    def disabled(self):
+        return self.device.disabled
+
+    @property
     def free(self):
+        if self.device.disabled:
+            return 0
         return max(self.total - self.used, 0)
 
 
@@ -78,6 +87,21 @@ class HostCapacity:
     total: int
     used: int
     free: int
+    disabled: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Availability:
+    """What a preflight needs.
+
+    ``free`` is ``{resource_class: {host: free units}}`` over every host
+    with devices of the class (0 when all are used or the host is
+    disabled); ``disabled`` is ``{host: {resource_class: units that would
+    be free}}`` for the hosts whose nova-compute is disabled.
+    """
+
+    free: dict
+    disabled: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,6 +134,18 @@ def device_from_provider(provider):
     return Device(uuid=provider['uuid'], name=provider['name'], host=host,
                   address=address,
                   root_uuid=provider.get('root_provider_uuid') or '')
+
+
+def mark_disabled(devices, disabled_roots):
+    """The devices, those under a disabled compute root marked so.
+
+    nova sets the trait ``COMPUTE_STATUS_DISABLED`` on the compute node's
+    root provider while its nova-compute service is disabled.
+    """
+    roots = set(disabled_roots)
+    return [dataclasses.replace(d, disabled=True)
+            if d.root_uuid in roots and not d.disabled else d
+            for d in devices]
 
 
 def usable_units(inventory):
@@ -174,12 +210,26 @@ def by_host(capacities):
     """Sum device capacities per host and class, sorted by both."""
     sums = {}
     for cap in capacities:
-        total, used, free = sums.get((cap.host, cap.resource_class),
-                                     (0, 0, 0))
+        total, used, free, disabled = sums.get(
+            (cap.host, cap.resource_class), (0, 0, 0, False))
         sums[(cap.host, cap.resource_class)] = (
-            total + cap.total, used + cap.used, free + cap.free)
+            total + cap.total, used + cap.used, free + cap.free,
+            disabled or cap.disabled)
     return [HostCapacity(host, rc, *sums[(host, rc)])
             for host, rc in sorted(sums)]
+
+
+def availability(capacities):
+    """The :class:`Availability` of ``capacities``, for a preflight."""
+    free, disabled = {}, {}
+    for cap in capacities:
+        hosts = free.setdefault(cap.resource_class, {})
+        hosts[cap.host] = hosts.get(cap.host, 0) + cap.free
+        if cap.disabled:
+            held = disabled.setdefault(cap.host, {})
+            held[cap.resource_class] = (held.get(cap.resource_class, 0)
+                                        + max(cap.total - cap.used, 0))
+    return Availability(free, disabled)
 
 
 def free_by_host(capacities, resource_classes):

@@ -77,13 +77,29 @@ def check_hiding(result, flavor, image_name, image_props, release,
         "GPUs whose drivers do not mind)" % (image_name, why, image_name))
 
 
-def check_capacity(result, flavor_name, alias_map, free_by_class_and_host):
-    """Refuse when no single host has every requested GPU free.
+def check_aliases(flavor_name, alias_map, requests):
+    """Refuse an alias that is not among those clouds.yaml declares."""
+    unknown = alias_map.undeclared([r.alias for r in requests]) \
+        if alias_map.is_declared else []
+    if unknown:
+        raise PreflightError(
+            "GPU alias '%s' of flavor '%s' is not one of this cloud's "
+            "aliases (%s, from clouds.yaml gpu_aliases): fix the flavor, or "
+            "add the alias to nova's [pci] alias and to clouds.yaml"
+            % (unknown[0], flavor_name, ', '.join(sorted(alias_map.declared))))
 
-    ``free_by_class_and_host`` is ``{resource_class: {host: free}}`` from
-    placement, or None when the cloud does not report PCI devices there.
+
+def check_capacity(result, flavor_name, alias_map, availability,
+                   disabled_reasons=None):
+    """Refuse when no single enabled host has every requested GPU free.
+
+    ``availability`` is a ``capacity.Availability`` from placement, or
+    None when the cloud does not report PCI devices there.
+    ``disabled_reasons(hosts)`` gives ``{host: reason}`` (None: unknown)
+    and is called only for a refusal that names disabled computes.
     """
-    if free_by_class_and_host is None:
+    check_aliases(flavor_name, alias_map, result.requests)
+    if availability is None:
         result.notes.append(
             'GPU capacity not checked: this cloud does not report PCI '
             'devices to placement ([pci] report_in_placement)')
@@ -92,13 +108,6 @@ def check_capacity(result, flavor_name, alias_map, free_by_class_and_host):
     for request in result.requests:
         classes = alias_map.resource_classes(request.alias)
         if not classes:
-            if alias_map.is_declared:
-                raise PreflightError(
-                    "GPU alias '%s' of flavor '%s' is not one of this cloud's "
-                    "aliases (%s, from clouds.yaml gpu_aliases): fix the "
-                    "flavor, or add the alias to nova's [pci] alias and to "
-                    "clouds.yaml" % (request.alias, flavor_name,
-                                     ', '.join(sorted(alias_map.declared))))
             result.notes.append(
                 "GPU capacity for alias '%s' not checked: its PCI ids are "
                 "unknown (declare it under gpu_aliases in clouds.yaml)"
@@ -106,20 +115,49 @@ def check_capacity(result, flavor_name, alias_map, free_by_class_and_host):
             return
         free = {}
         for rc in classes:
-            for host, count in free_by_class_and_host.get(rc, {}).items():
+            for host, count in availability.free.get(rc, {}).items():
                 free[host] = free.get(host, 0) + count
-        free_per_request.append((request, free))
-    hosts = set.union(set(), *(set(f) for _, f in free_per_request))
-    if any(all(free.get(h, 0) >= r.count for r, free in free_per_request)
+        free_per_request.append((request, free, classes))
+    hosts = set.union(set(), *(set(f) for _, f, _ in free_per_request))
+    if any(all(free.get(h, 0) >= r.count for r, free, _ in free_per_request)
            for h in hosts):
         return
-    raise PreflightError(
-        "not enough free GPUs for flavor '%s' (%s) on any one host: %s "
-        "(wait for GPUs to be released, or ask for fewer)" % (
-            flavor_name, gpu_request.render_alias_spec(result.requests),
-            '; '.join(_free_counts(r, free) for r, free in free_per_request)))
+    raise PreflightError(_not_enough(result, flavor_name, availability,
+                                     free_per_request, disabled_reasons))
 
 
-def _free_counts(request, free):
-    counts = ', '.join('%s %d' % (h, n) for h, n in sorted(free.items()))
+def _not_enough(result, flavor_name, availability, free_per_request,
+                disabled_reasons):
+    disabled = availability.disabled
+    counts = '; '.join(_free_counts(r, free, disabled)
+                       for r, free, _ in free_per_request)
+    # Disabled computes that hold free GPUs of the classes asked for.
+    holding = sorted({h for _, _, classes in free_per_request
+                      for h, held in disabled.items()
+                      if any(held.get(rc, 0) for rc in classes)})
+    fix = 'wait for GPUs to be released, or ask for fewer'
+    if holding:
+        reasons = disabled_reasons(holding) if disabled_reasons else {}
+        counts += '; nova-compute is disabled on %s' % ', '.join(
+            '%s (%s)' % (h, _reason(reasons.get(h))) for h in holding)
+        fix = ("wait for GPUs to be released, ask for fewer, or enable "
+               "the compute: 'openstack compute service set --enable %s "
+               "nova-compute'" % (holding[0] if len(holding) == 1
+                                  else 'HOST'))
+    return ("not enough free GPUs for flavor '%s' (%s) on any one host: %s "
+            "(%s)" % (flavor_name,
+                      gpu_request.render_alias_spec(result.requests),
+                      counts, fix))
+
+
+def _reason(reason):
+    if reason is None:
+        return 'reason unknown'
+    return "'%s'" % reason if reason else 'no reason given'
+
+
+def _free_counts(request, free, disabled=()):
+    counts = ', '.join(
+        '%s %d%s' % (h, n, ' (disabled)' if h in disabled else '')
+        for h, n in sorted(free.items()))
     return 'free %s per host: %s' % (request.alias, counts or 'none anywhere')

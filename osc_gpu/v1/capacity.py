@@ -8,7 +8,7 @@ from osc_gpu.rules import capacity
 from osc_gpu.v1 import base
 
 _HEADERS = ('Host', 'Model', 'Resource Class', 'Aliases', 'Total', 'Used',
-            'Free')
+            'Free', 'Status')
 
 
 def alias_classes(alias_map, alias):
@@ -31,7 +31,8 @@ def _model(resource_class):
 def _row(alias_map, cap):
     names = alias_map.aliases_of(cap.resource_class)
     return (cap.host, _model(cap.resource_class), cap.resource_class,
-            format_columns.ListColumn(names), cap.total, cap.used, cap.free)
+            format_columns.ListColumn(names), cap.total, cap.used, cap.free,
+            'disabled' if cap.disabled else 'enabled')
 
 
 class ListGpuCapacity(base.CloudCommandMixin, command.Lister):
@@ -39,10 +40,11 @@ class ListGpuCapacity(base.CloudCommandMixin, command.Lister):
 
     Read from placement, where nova reports each PCI device when the
     computes run with [pci] report_in_placement = true (Zed or later);
-    nova has no other API that lists PCI devices. Costs two placement
+    nova has no other API that lists PCI devices. Costs three placement
     requests however many hosts there are, plus two per device on hosts
     with no free VCPU. Devices placement holds reserved are not counted
-    in Total.
+    in Total. On a compute whose nova-compute service is disabled, Status
+    is "disabled" and Free is 0: nova schedules nothing there.
 
     Example::
 

@@ -178,7 +178,8 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
                 parsed_args.prepare_image, parsed_args.visible_hypervisor)
             preflight.check_capacity(checks, flavor.name,
                                      gpu_cloud.alias_map(),
-                                     gpu_cloud.free_gpus_by_class_and_host())
+                                     gpu_cloud.gpu_availability(),
+                                     gpu_cloud.disabled_reasons)
         except preflight.PreflightError as exc:
             base.fail(str(exc))
         return checks

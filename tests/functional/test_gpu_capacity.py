@@ -1,7 +1,10 @@
 """Capacity agrees with the GPUs the compute nodes expose, before and
 after a boot."""
 
+import contextlib
 import json
+
+import pytest
 
 from tests.functional.conftest import REPO
 from tests.functional.cli import unique
@@ -30,6 +33,7 @@ def test_totals_match_the_compute_nodes(osc, devcloud):
     rows = capacity(osc)
     assert {k: r['Total'] for k, r in rows.items()} == expected_totals()
     for row in rows.values():
+        assert row['Status'] == 'enabled'
         assert row['Used'] + row['Free'] == row['Total']
 
 
@@ -54,3 +58,48 @@ def test_a_boot_moves_one_gpu_from_free_to_used(osc, devcloud, cleanup):
 def test_unknown_alias_is_one_line(osc):
     line = osc.fails(['gpu', 'capacity', '--alias', 'NOPE'])
     assert 'NOPE' in line
+
+
+@contextlib.contextmanager
+def nova_compute_disabled(osc, host, reason):
+    """nova-compute on ``host`` disabled for the block only: other tests
+    on this cloud may be booting servers."""
+    osc.run(['compute', 'service', 'set', '--disable', '--disable-reason',
+             reason, host, 'nova-compute'])
+    try:
+        yield
+    finally:
+        osc.run(['compute', 'service', 'set', '--enable', host,
+                 'nova-compute'])
+
+
+def test_a_disabled_compute_offers_no_gpu_and_the_preflight_says_why(
+        osc, devcloud, cleanup):
+    free = {model: row['Free'] for (host, model), row in capacity(
+        osc, '--host', 'gpu-node-2').items()}
+    alias = next((a for a, m in (('T4', 'Tesla T4'), ('M60', 'Tesla M60'))
+                  if free.get(m)), None)
+    if alias is None:
+        pytest.skip("gpu-node-2's GPUs are all in use by other tests")
+    flavor = osc.json(['gpu', 'flavor', 'create', unique('off'), '--gpu',
+                       '%s:1' % alias, '--ram', '256', '--disk', '1'])
+    cleanup.append(('flavor', flavor['id']))
+    boot = ['gpu', 'server', 'create', unique('vm'), '--flavor',
+            flavor['name'], '--image', 'tiny-raw', '--nic', 'none',
+            '--dry-run']
+    reason = unique('maintenance')
+    with nova_compute_disabled(osc, 'gpu-node-2', reason):
+        rows = osc.json(['gpu', 'capacity', '--host', 'gpu-node-2'])
+        refused = osc.run(boot, check=False)
+    assert {(r['Status'], r['Free']) for r in rows} == {('disabled', 0)}
+    assert refused.returncode == 1, refused.stdout
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("not enough free GPUs for flavor '%s' (%s:1)"
+                           % (flavor['name'], alias)), line
+    assert "gpu-node-2 0 (disabled)" in line
+    assert ("nova-compute is disabled on gpu-node-2 ('%s')" % reason
+            in line), line
+    assert ("'openstack compute service set --enable gpu-node-2 "
+            "nova-compute'" in line)
+    # Enabled again, the same request passes the preflight.
+    assert osc.json(boot)['status'] == 'not created (dry run)'

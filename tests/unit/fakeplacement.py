@@ -35,6 +35,7 @@ class FakePlacement:
         self.usages = {}          # uuid -> {rc: used}
         self.traits = {}          # uuid -> set of traits
         self.allocations = {}     # consumer -> {rp uuid: {rc: amount}}
+        self.services = {}        # host -> nova-compute service (os-services)
         self._register()
 
     # -- building the cloud ------------------------------------------
@@ -55,12 +56,24 @@ class FakePlacement:
         return rp_uuid
 
     def add_host(self, host, gpus=0, resource_class='CUSTOM_PCI_10DE_1BB3',
-                 used=0, vcpus=16, vcpus_used=0):
-        """A compute with ``gpus`` devices, the first ``used`` taken."""
+                 used=0, vcpus=16, vcpus_used=0, disabled=None):
+        """A compute with ``gpus`` devices, the first ``used`` taken.
+
+        ``disabled`` (a reason, '' for none) disables its nova-compute:
+        the root gets COMPUTE_STATUS_DISABLED, as nova sets it.
+        """
         root = self.add_provider(host, inventories={
             'VCPU': {'total': vcpus, 'max_unit': vcpus},
-            'MEMORY_MB': {'total': 65536, 'max_unit': 65536}})
+            'MEMORY_MB': {'total': 65536, 'max_unit': 65536}},
+            traits=('COMPUTE_NODE',))
         self.usages[root]['VCPU'] = vcpus_used
+        self.services[host] = {
+            'id': str(uuid.uuid4()), 'binary': 'nova-compute', 'host': host,
+            'zone': 'nova', 'status': 'enabled', 'state': 'up',
+            'disabled_reason': None, 'forced_down': False,
+            'updated_at': '2026-01-01T00:00:00.000000'}
+        if disabled is not None:
+            self.disable(host, disabled)
         devices = []
         for index in range(gpus):
             device = self.add_provider(
@@ -71,6 +84,15 @@ class FakePlacement:
                 self.usages[device][resource_class] = 1
             devices.append(device)
         return root, devices
+
+    def disable(self, host, reason=''):
+        """Disable nova-compute on ``host`` as ``openstack compute service
+        set --disable`` does: service status, reason and root trait."""
+        self.services[host].update(status='disabled',
+                                   disabled_reason=reason or None)
+        root = next(rp for rp, p in self.providers.items()
+                    if p['name'] == host and not p['parent_provider_uuid'])
+        self.traits[root].add('COMPUTE_STATUS_DISABLED')
 
     def forget(self, rp_uuid):
         """Keep listing a provider whose own reads answer 404, as one
@@ -105,6 +127,9 @@ class FakePlacement:
                  json=self._candidates)
         mock.get(re.compile(base + r'/allocations/([^/?]+)$'),
                  json=self._consumer_allocations)
+        mock.get(re.compile(re.escape(self.cloud.compute_url)
+                            + r'/os-services(\?.*)?$'),
+                 json=self._services)
 
     @staticmethod
     def _query(request):
@@ -167,6 +192,13 @@ class FakePlacement:
                     {'allocations': {root: {'resources': {rc: int(amount)}}}}
                     for root in roots],
                 'provider_summaries': summaries}
+
+    def _services(self, request, context):
+        query = self._query(request)
+        return {'services': [
+            s for s in self.services.values()
+            if all(s.get(k) == v for k, v in query.items()
+                   if k in ('binary', 'host'))]}
 
     def _consumer_allocations(self, request, context):
         consumer = request.path.rsplit('/', 1)[-1]

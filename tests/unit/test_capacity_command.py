@@ -42,21 +42,27 @@ def test_numbers_per_host_and_class(fake, capsys):
     assert code == 0, err
     assert rows == [
         {'Host': 'gpu-node-1', 'Model': 'Tesla P4', 'Resource Class': P4,
-         'Aliases': ['P4'], 'Total': 4, 'Used': 1, 'Free': 3},
+         'Aliases': ['P4'], 'Total': 4, 'Used': 1, 'Free': 3,
+         'Status': 'enabled'},
         {'Host': 'gpu-node-1b', 'Model': 'Tesla T4', 'Resource Class': T4,
-         'Aliases': ['T4'], 'Total': 1, 'Used': 0, 'Free': 1},
+         'Aliases': ['T4'], 'Total': 1, 'Used': 0, 'Free': 1,
+         'Status': 'enabled'},
         {'Host': 'gpu-node-2', 'Model': 'Tesla P4', 'Resource Class': P4,
-         'Aliases': ['P4'], 'Total': 2, 'Used': 2, 'Free': 0}]
+         'Aliases': ['P4'], 'Total': 2, 'Used': 2, 'Free': 0,
+         'Status': 'enabled'}]
 
 
 def _placement_reads(fake, capsys, hosts):
     for index in range(hosts):
-        fake.add_host('node-%03d' % index, gpus=4, used=index % 5)
+        fake.add_host('node-%03d' % index, gpus=4, used=index % 5,
+                      disabled='' if index % 7 == 3 else None)
     code, rows, err = run_json(['gpu', 'capacity'], capsys)
     assert code == 0, err
     assert len(rows) == hosts
     assert sum(r['Used'] for r in rows) == sum(i % 5 if i % 5 < 4 else 4
                                                for i in range(hosts))
+    assert [r['Host'] for r in rows if r['Status'] == 'disabled'] == [
+        'node-%03d' % i for i in range(hosts) if i % 7 == 3]
     return [(r.method, r.path) for r in fake.requests()]
 
 
@@ -71,7 +77,11 @@ def test_request_count_does_not_grow_with_hosts(requests_mock, tmp_path,
     reads = [p for _, p in large if 'resource_providers' in p
              or 'allocation_candidates' in p]
     assert sorted(reads) == ['/placement/allocation_candidates',
+                             '/placement/resource_providers',
                              '/placement/resource_providers']
+    # Disabled computes cost nothing more: no os-services read.
+    assert not any('os-services' in r.path
+                   for r in requests_mock.request_history)
 
 
 def test_reads_use_the_microversions_that_carry_the_data(fake, capsys):
@@ -189,7 +199,7 @@ def test_aliases_declared_in_clouds_yaml(cloud, fake, tmp_path, capsys):
     assert code == 0, err
     assert rows == [{'Host': 'gpu-node-1', 'Model': '',
                      'Resource Class': 'CUSTOM_A16_16A', 'Aliases': ['A16'],
-                     'Total': 1, 'Used': 0, 'Free': 1}]
+                     'Total': 1, 'Used': 0, 'Free': 1, 'Status': 'enabled'}]
     code, rows, err = run_json(['gpu', 'capacity', '--host', 'gpu-node-2'],
                                capsys)
     assert rows[0]['Aliases'] == ['p4small']
@@ -244,3 +254,39 @@ def test_server_without_devices_costs_one_read(fake, conn):
     assert placement.allocated_devices(conn, 'server-2') == []
     assert [r.path for r in fake.requests()][-1] == (
         '/placement/allocations/server-2')
+
+
+# -- computes whose nova-compute service is disabled --------------------
+def test_disabled_compute_is_marked_and_offers_nothing(fake, capsys):
+    fake.add_host('gpu-node-1', gpus=2, used=1)
+    fake.add_host('gpu-node-2', gpus=2, disabled='maintenance')
+    code, rows, err = run_json(['gpu', 'capacity'], capsys)
+    assert code == 0, err
+    assert [(r['Host'], r['Total'], r['Used'], r['Free'], r['Status'])
+            for r in rows] == [('gpu-node-1', 2, 1, 1, 'enabled'),
+                               ('gpu-node-2', 2, 0, 0, 'disabled')]
+    reads = sorted((r.path, r.qs.get('required', [''])[0])
+                   for r in fake.requests() if r.path.count('/') > 1)
+    assert reads == [('/placement/allocation_candidates', ''),
+                     ('/placement/resource_providers',
+                      'compute_managed_pci_device'),
+                     ('/placement/resource_providers',
+                      'compute_status_disabled')]
+
+
+def test_disabled_compute_without_free_vcpu_is_marked_too(fake, capsys):
+    fake.add_host('busy-node', gpus=1, vcpus=4, vcpus_used=4, disabled='')
+    code, rows, err = run_json(['gpu', 'capacity', '--host', 'busy-node'],
+                               capsys)
+    assert code == 0, err
+    assert [(r['Free'], r['Status']) for r in rows] == [(0, 'disabled')]
+
+
+def test_availability_for_a_preflight_leaves_disabled_hosts_out(fake, conn):
+    fake.add_host('gpu-node-1', gpus=1, used=1)
+    fake.add_host('gpu-node-2', gpus=2, disabled='maintenance')
+    caps = placement.pci_capacity(conn)
+    assert capacity.free_by_host(caps, [P4]) == {}
+    assert capacity.availability(caps) == capacity.Availability(
+        free={P4: {'gpu-node-1': 0, 'gpu-node-2': 0}},
+        disabled={'gpu-node-2': {P4: 2}})

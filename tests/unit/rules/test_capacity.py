@@ -131,3 +131,34 @@ def test_devices_in_allocation_names_host_and_address():
     assert capacity.devices_in_allocation(allocations, tree) == [
         capacity.AllocatedDevice('gpu1', 'node_a_0000:81:00.0', 'node_a',
                                  '0000:81:00.0', P4, 1)]
+
+
+def test_devices_of_a_disabled_compute_are_marked_and_never_free():
+    devices = capacity.mark_disabled(
+        [device('n1_0000:81:00.0', 'r1'), device('n1_0000:82:00.0', 'r1'),
+         device('n2_0000:81:00.0', 'r2')], {'r2'})
+    assert [d.disabled for d in devices] == [False, False, True]
+    summaries = {d.uuid: summary(P4, 1, 0) for d in devices}
+    summaries['n1_0000:82:00.0'] = summary(P4, 1, 1)
+    caps, _ = capacity.capacity_from_summaries(devices, summaries)
+    assert capacity.by_host(caps) == [
+        capacity.HostCapacity('n1', P4, 2, 1, 1),
+        capacity.HostCapacity('n2', P4, 1, 0, 0, disabled=True)]
+    assert capacity.free_by_host(caps, [P4]) == {'n1': 1}
+
+
+def test_availability_keeps_what_a_disabled_host_would_offer():
+    devices = capacity.mark_disabled(
+        [device('n1_0000:81:00.0', 'r1'), device('n2_0000:81:00.0', 'r2'),
+         device('n2_0000:82:00.0', 'r2')], {'r2'})
+    summaries = {d.uuid: summary(P4, 1, 0) for d in devices}
+    summaries['n2_0000:82:00.0'] = summary(T4, 1, 1)
+    caps, _ = capacity.capacity_from_summaries(devices, summaries)
+    assert capacity.availability(caps) == capacity.Availability(
+        free={P4: {'n1': 1, 'n2': 0}, T4: {'n2': 0}},
+        disabled={'n2': {P4: 1, T4: 0}})
+
+
+def test_no_disabled_root_changes_nothing():
+    devices = [device('n1_0000:81:00.0')]
+    assert capacity.mark_disabled(devices, set()) == devices

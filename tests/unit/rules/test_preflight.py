@@ -3,6 +3,7 @@ import types
 import pytest
 
 from osc_gpu.rules import aliases
+from osc_gpu.rules import capacity
 from osc_gpu.rules import gpu_request as gr
 from osc_gpu.rules import preflight as pf
 from osc_gpu.rules import releases
@@ -85,17 +86,21 @@ def test_visible_hypervisor_skips_the_rule():
                     False, True)
 
 
+def free(by_class, disabled=None):
+    return capacity.Availability(by_class, disabled or {})
+
+
 def test_capacity_enough_on_one_host():
     checks = checks_for('P4:2')
     pf.check_capacity(checks, 'gpu.p4', aliases.AliasMap(),
-                      {P4: {'gpu-node-1': 2, 'gpu-node-2': 0}})
+                      free({P4: {'gpu-node-1': 2, 'gpu-node-2': 0}}))
     assert checks.notes == []
 
 
 def test_over_ask_lists_free_counts_per_host():
     with pytest.raises(pf.PreflightError) as err:
         pf.check_capacity(checks_for('P4:3'), 'gpu.p4x3', aliases.AliasMap(),
-                          {P4: {'gpu-node-1': 2, 'gpu-node-3': 1}})
+                          free({P4: {'gpu-node-1': 2, 'gpu-node-3': 1}}))
     assert str(err.value) == (
         "not enough free GPUs for flavor 'gpu.p4x3' (P4:3) on any one host: "
         "free P4 per host: gpu-node-1 2, gpu-node-3 1 (wait for GPUs to be "
@@ -103,13 +108,14 @@ def test_over_ask_lists_free_counts_per_host():
 
 
 def test_two_aliases_must_fit_on_the_same_host():
-    free = {P4: {'a': 1, 'b': 0}, T4: {'a': 0, 'b': 1}}
+    by_class = {P4: {'a': 1, 'b': 0}, T4: {'a': 0, 'b': 1}}
     with pytest.raises(pf.PreflightError, match='free P4 per host: a 1, b 0;'
                        ' free T4 per host: a 0, b 1'):
         pf.check_capacity(checks_for('P4:1,T4:1'), 'f', aliases.AliasMap(),
-                          free)
-    free[T4]['a'] = 1
-    pf.check_capacity(checks_for('P4:1,T4:1'), 'f', aliases.AliasMap(), free)
+                          free(by_class))
+    by_class[T4]['a'] = 1
+    pf.check_capacity(checks_for('P4:1,T4:1'), 'f', aliases.AliasMap(),
+                      free(by_class))
 
 
 def test_unknown_alias_with_declared_map_fails_before_boot():
@@ -118,12 +124,13 @@ def test_unknown_alias_with_declared_map_fails_before_boot():
     with pytest.raises(pf.PreflightError,
                        match=r"GPU alias 'NOPE' of flavor 'f' is not one of "
                              r"this cloud's aliases \(P4, T4"):
-        pf.check_capacity(checks_for('NOPE:1'), 'f', amap, {P4: {'a': 1}})
+        pf.check_capacity(checks_for('NOPE:1'), 'f', amap,
+                          free({P4: {'a': 1}}))
 
 
 def test_unknown_alias_without_map_is_a_note():
     checks = checks_for('NOPE:1')
-    pf.check_capacity(checks, 'f', aliases.AliasMap(), {P4: {'a': 1}})
+    pf.check_capacity(checks, 'f', aliases.AliasMap(), free({P4: {'a': 1}}))
     assert 'not checked' in checks.notes[0]
 
 
@@ -139,3 +146,76 @@ def test_declared_alias_with_dash_survives_sdk_key_rewriting():
         {'gpu_aliases': {'p4_small': '10de:1bb3'}})
     assert amap.resource_classes('p4-small') == (P4,)
     assert amap.names()[0] == 'p4_small'
+
+
+def test_declared_map_is_the_cloud_list_even_for_known_models():
+    # A100 is a known model's alias, but this cloud declares its own list.
+    amap = aliases.AliasMap.from_cloud_config(
+        {'gpu_aliases': {'P4': '10de:1bb3'}})
+    with pytest.raises(pf.PreflightError,
+                       match=r"GPU alias 'A100' of flavor 'f' is not one of "
+                             r"this cloud's aliases \(P4, from"):
+        pf.check_capacity(checks_for('A100:1'), 'f', amap,
+                          free({P4: {'a': 1}}))
+
+
+def test_undeclared_alias_is_refused_without_pci_in_placement_too():
+    amap = aliases.AliasMap.from_cloud_config(
+        {'gpu_aliases': {'P4': '10de:1bb3'}})
+    with pytest.raises(pf.PreflightError, match="GPU alias 'NOPE'"):
+        pf.check_capacity(checks_for('NOPE:1'), 'f', amap, None)
+
+
+def asked_reasons(reasons):
+    asked = []
+
+    def disabled_reasons(hosts):
+        asked.append(list(hosts))
+        return {h: reasons.get(h) for h in hosts}
+    return asked, disabled_reasons
+
+
+def test_disabled_host_is_named_with_its_reason_and_the_fix():
+    asked, reasons = asked_reasons({'gpu-node-2': 'disk swap'})
+    availability = free({P4: {'gpu-node-1': 0, 'gpu-node-2': 0}},
+                        {'gpu-node-2': {P4: 2}})
+    with pytest.raises(pf.PreflightError) as err:
+        pf.check_capacity(checks_for('P4:1'), 'gpu.p4', aliases.AliasMap(),
+                          availability, reasons)
+    assert str(err.value) == (
+        "not enough free GPUs for flavor 'gpu.p4' (P4:1) on any one host: "
+        "free P4 per host: gpu-node-1 0, gpu-node-2 0 (disabled); "
+        "nova-compute is disabled on gpu-node-2 ('disk swap') (wait for GPUs "
+        "to be released, ask for fewer, or enable the compute: 'openstack "
+        "compute service set --enable gpu-node-2 nova-compute')")
+    assert asked == [['gpu-node-2']]
+
+
+def test_reasons_are_not_read_when_the_request_fits_elsewhere():
+    asked, reasons = asked_reasons({})
+    pf.check_capacity(checks_for('P4:1'), 'f', aliases.AliasMap(),
+                      free({P4: {'gpu-node-1': 1, 'gpu-node-2': 0}},
+                           {'gpu-node-2': {P4: 2}}), reasons)
+    assert asked == []
+
+
+def test_disabled_host_without_free_gpus_of_the_class_is_only_marked():
+    asked, reasons = asked_reasons({})
+    with pytest.raises(pf.PreflightError) as err:
+        pf.check_capacity(checks_for('P4:1'), 'f', aliases.AliasMap(),
+                          free({P4: {'a': 0, 'b': 0}}, {'b': {T4: 1}}),
+                          reasons)
+    assert 'free P4 per host: a 0, b 0 (disabled) (wait for GPUs' in str(
+        err.value)
+    assert asked == []
+
+
+def test_several_disabled_hosts_and_unknown_reasons():
+    _, reasons = asked_reasons({'b': ''})
+    with pytest.raises(pf.PreflightError) as err:
+        pf.check_capacity(checks_for('P4:1'), 'f', aliases.AliasMap(),
+                          free({P4: {'b': 0, 'c': 0}},
+                               {'b': {P4: 1}, 'c': {P4: 1}}), reasons)
+    assert ("nova-compute is disabled on b (no reason given), c (reason "
+            "unknown)" in str(err.value))
+    assert "--enable HOST nova-compute" in str(err.value)
