@@ -8,15 +8,18 @@ input, picks keys for the cloud's release and explains refusals.
 import dataclasses
 import re
 
+from osc_gpu.rules import echo
 from osc_gpu.rules import gpu_request
 from osc_gpu.rules import hiding
+from osc_gpu.rules import nova_extra_specs
 from osc_gpu.rules import nova_pci
 
 NUMA_POLICIES = nova_pci.NUMA_POLICIES
 
-# Nova's JSON schema for extra spec keys and values (all microversions).
-_KEY_PATTERN = re.compile(r'^[a-zA-Z0-9-_:. ]{1,255}$')
-MAX_VALUE_LENGTH = 255
+# Nova's JSON schema for extra spec keys and values (all microversions);
+# fullmatch, so a trailing newline that '$' would let through is refused.
+_KEY_PATTERN = re.compile(r'[a-zA-Z0-9-_:. ]{1,255}')
+MAX_VALUE_LENGTH = nova_extra_specs.MAX_VALUE_LENGTH
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,28 +55,34 @@ GPU_EXTRA_SPECS_BY_KEY = {s.key: s for s in GPU_EXTRA_SPECS}
 NUMA_KEY = 'hw:pci_numa_affinity_policy'
 
 
-class InvalidExtraSpec(ValueError):
-    """A flavor property nova would refuse or misread."""
+InvalidExtraSpec = nova_extra_specs.InvalidExtraSpec
 
 
 def check_property(key, value):
-    """Refuse a ``--property KEY=VALUE`` that nova would refuse or misread."""
-    if not _KEY_PATTERN.match(key):
+    """Refuse a ``--property KEY=VALUE`` that nova would refuse or misread.
+
+    The key and length rules are nova's JSON schema (all microversions);
+    the value rules are nova's extra spec validators (2.86+), from the
+    table in :mod:`osc_gpu.rules.nova_extra_specs`.
+    """
+    if not _KEY_PATTERN.fullmatch(key):
         raise InvalidExtraSpec(
-            "invalid flavor property '%s': keys are 1-255 letters, digits "
-            "and '-_:. ' (e.g. --property hw:cpu_policy=dedicated)" % key)
+            "invalid flavor property %s: keys are 1-255 letters, digits "
+            "and '-_:. ' (e.g. --property hw:cpu_policy=dedicated)"
+            % echo.quoted(key))
     if len(value) > MAX_VALUE_LENGTH:
         raise InvalidExtraSpec(
             "flavor property '%s' is longer than %d characters"
             % (key, MAX_VALUE_LENGTH))
     spec = GPU_EXTRA_SPECS_BY_KEY.get(key)
-    if spec is None:
-        return
-    # GPU keys have their own options, which pick the key for the cloud's
-    # release and validate the value; two ways to set one would conflict.
-    raise InvalidExtraSpec(
-        "set %s with %s, not --property %s=%s"
-        % (key, spec.option, key, value))
+    if spec is not None:
+        # GPU keys have their own options, which pick the key for the
+        # cloud's release and validate the value; two ways to set one
+        # would conflict.
+        raise InvalidExtraSpec(
+            "set %s with %s, not --property %s=%s"
+            % (key, spec.option, key, echo.quoted(value)[1:-1]))
+    nova_extra_specs.check_extra_spec(key, value)
 
 
 def check_numa_policy(policy, release):

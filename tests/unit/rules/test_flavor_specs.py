@@ -62,6 +62,23 @@ def test_bad_properties_are_refused(key, value, fragment):
 def test_other_properties_pass():
     fs.check_property('hw:cpu_policy', 'dedicated')
     fs.check_property('trait:CUSTOM_GPU', 'required')
+    fs.check_property('custom:anything', 'goes')
+
+
+@pytest.mark.parametrize('key, value, fragment', [
+    # Both passed here and failed later in nova (2.86 validators).
+    ('hw:cpu_policy', 'bogus', "'hw:cpu_policy=bogus': use one of "
+                               "dedicated, shared, mixed"),
+    ('hw:cpu_cores', '0', "'hw:cpu_cores=0': use a whole number of at "
+                          "least 1"),
+    ('hw:cpu_polcy', 'dedicated', "did you mean 'hw:cpu_policy'"),
+    # '$' let a trailing newline through.
+    ('hw:cpu_policy\n', 'dedicated', "invalid flavor property "
+                                     "'hw:cpu_policy\\\\n'"),
+])
+def test_values_nova_refuses_are_refused_here(key, value, fragment):
+    with pytest.raises(fs.InvalidExtraSpec, match=fragment):
+        fs.check_property(key, value)
 
 
 def test_differences_only_name_gpu_keys():
