@@ -29,8 +29,10 @@ UTF-8 on every current distribution.
 import dataclasses
 import re
 
+from osc_gpu.rules import echo
+
 DEFAULT = 'DEFAULT'
-ECHO_MAX = 60
+ECHO_MAX = echo.SHOWN_CHARACTERS
 
 # oslo_config.types.Boolean
 TRUE_VALUES = ('true', '1', 'on', 'yes')
@@ -55,16 +57,14 @@ NOVA_OPTIONS = {
 
 
 def shown(value, limit=ECHO_MAX):
-    """A value as it may be echoed in one line: escaped, quoted, bounded.
+    """A JSON value as it may be echoed in one line: escaped and bounded.
 
-    Strings are repr()'d (control characters, bidi marks and other
-    unprintables come out as escapes) and cut after ``limit`` characters;
-    other JSON values are named, never walked (they may nest deeply).
+    Strings go through ``echo.quoted`` (control characters, bidi marks
+    and other unprintables come out as escapes, long ones are cut); other
+    JSON values are named, never walked (they may nest deeply).
     """
     if isinstance(value, str):
-        if len(value) <= limit:
-            return repr(value)
-        return f'{value[:limit]!r}... ({len(value)} characters)'
+        return echo.quoted(value, limit)
     if isinstance(value, bool) or value is None:
         return {True: 'true', False: 'false', None: 'null'}[value]
     if isinstance(value, (int, float)):

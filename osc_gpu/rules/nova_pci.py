@@ -253,6 +253,11 @@ def _validate_one_device_spec(spec, report_in_placement):
     if 'devname' in spec and 'address' in spec:
         issues.append(ConfigIssue(PROBLEM, 'devname and address are mutually '
                                   'exclusive: keep only address for GPUs'))
+    if 'devname' in spec and _is_true_tag(spec.get('remote_managed')):
+        issues.append(ConfigIssue(PROBLEM, (
+            'remote_managed with devname: nova looks the interface up when '
+            'it starts and fails where it is missing; select the device by '
+            'vendor_id and product_id or address')))
     if _is_true_tag(spec.get('one_time_use')) and not report_in_placement:
         issues.append(ConfigIssue(PROBLEM, (
             'one_time_use needs [pci] report_in_placement = true: set it, '

@@ -206,6 +206,9 @@ def test_one_time_use_needs_report_in_placement(one_time_use):
      'managed must be a string "yes" or "no"'),
     ({'address': '0000:81:00.0', 'devname': 'eth0'},
      'devname and address are mutually exclusive'),
+    # nova: PciDeviceRemoteManagedNotPresent where there is no eth0
+    ({'devname': 'eth0', 'remote_managed': 'true'},
+     'remote_managed with devname: nova looks the interface up'),
 ])
 def test_invalid_device_specs(value, rule):
     messages = problems(nova_pci.validate_device_spec(value))
