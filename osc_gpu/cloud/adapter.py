@@ -8,8 +8,15 @@ reads are in ``placement.py``, multi-step changes in the workflow modules.
 from osc_gpu.cloud import errors
 from osc_gpu.cloud import placement
 from osc_gpu.rules import aliases
+from osc_gpu.rules import echo
 from osc_gpu.rules import capacity
 from osc_gpu.rules import releases
+
+
+def _shown_version(version):
+    if float('inf') in version:
+        return "'latest'"
+    return echo.quoted('.'.join(str(v) for v in version))
 
 
 class GpuCloud:
@@ -41,7 +48,14 @@ class GpuCloud:
                     'reading the compute API version failed: the compute '
                     'endpoint did not say which microversions it supports '
                     '(is nova-api up? try again)')
-            # keystoneauth gives (major, minor) tuples.
+            # keystoneauth gives (major, minor) tuples; 'latest' is inf.
+            if len(mv) != 2 or mv[0] != 2 or not isinstance(mv[1], int) \
+                    or mv[1] < 1:
+                raise errors.CloudError(
+                    'reading the compute API version failed: the compute '
+                    'endpoint gives %s as its newest microversion, which no '
+                    'nova release does (is the catalog endpoint nova-api?)'
+                    % _shown_version(mv))
             self._compute_max = releases.Microversion(*mv[:2])
         return self._compute_max
 

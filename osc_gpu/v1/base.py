@@ -7,18 +7,61 @@ osc-lib's own ``prepare_to_run_command``: the connection is OSC's, with the
 usual ``--os-*`` options, ``--debug`` logging and timings.
 """
 
+import argparse
+import sys
+
 from cliff import _argparse
 from osc_lib import exceptions
 
 from osc_gpu.cloud import adapter
 from osc_gpu.cloud import errors
+from osc_gpu.cloud import interrupts
+from osc_gpu.rules import echo
+from osc_gpu.rules import inputs
 
 
 class CloudCommandMixin:
-    """Mixin for commands that validate input before touching the cloud."""
+    """Mixin for commands that validate input before touching the cloud.
+
+    While the command runs, SIGTERM unwinds like Ctrl-C (so a multi-step
+    change cleans up), keystoneauth's and the SDK's warnings are folded
+    into the one error line, and whatever the line echoes is escaped.
+    """
 
     auth_required = False
     _gpu_cloud = None
+
+    def run(self, parsed_args):
+        options = self.app.options
+        show = bool(getattr(options, 'debug', False)) or getattr(
+            options, 'verbose_level', 1) > 1
+        try:
+            with interrupts.sigterm_as_interrupt(), \
+                    errors.warnings_folded(show), \
+                    errors.reporting(self._doing()):
+                return super().run(parsed_args)
+        except interrupts.Terminated:
+            self.app.stderr.write('%s: stopped by SIGTERM\n' % self._doing())
+            sys.exit(interrupts.EXIT_STATUS)
+        except exceptions.CommandError as exc:
+            line = echo.one_line(exc)
+            if line == str(exc):
+                raise
+            raise exceptions.CommandError(line) from exc
+        except BrokenPipeError:
+            raise           # cliff's: the reader of the output went away
+        except Exception as exc:
+            if show:
+                raise       # --debug shows the traceback
+            # A bug, ours or the cloud's: its text would mean nothing.
+            raise exceptions.CommandError(
+                '%s failed unexpectedly (%s): run it again with --debug '
+                'for the details' % (self._doing(), type(exc).__name__)
+            ) from exc
+
+    def _doing(self):
+        """What the command does, for a line about it: 'gpu flavor create'."""
+        return getattr(self, 'cmd_name', None) or 'the command'
 
     def gpu_cloud(self):
         """The cloud adapter (``GpuCloud``); authenticates on first use."""
@@ -37,7 +80,33 @@ class CloudCommandMixin:
 
 def fail(message):
     """Refuse with one line; OSC prints it and exits 1."""
-    raise exceptions.CommandError(message)
+    raise exceptions.CommandError(echo.one_line(message))
+
+
+def _argument_type(check, name):
+    """An argparse ``type`` from a rule that raises ValueError."""
+    def parse(text):
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    parse.__name__ = name      # argparse names the type in some messages
+    return parse
+
+
+def whole_number(option):
+    """``type=`` for a flavor size: ASCII digits within nova's bounds."""
+    return _argument_type(inputs.NUMBER_RULES[option].parse, 'number')
+
+
+def text(what):
+    """``type=`` for a string nova (or glance) checks, e.g. 'flavor name'."""
+    return _argument_type(lambda value: inputs.check_text(what, value), what)
+
+
+def seconds():
+    """``type=`` for a positive, finite number of seconds."""
+    return _argument_type(inputs.seconds, 'seconds')
 
 
 class _DocstringHelpFormatter(_argparse.SmartHelpFormatter):
@@ -63,7 +132,8 @@ def one_line_errors(parser):
     the docstring's example block intact.
     """
     def error(message):
-        raise exceptions.CommandError('%s: %s' % (parser.prog, message))
+        raise exceptions.CommandError(
+            echo.one_line('%s: %s' % (parser.prog, message)))
     parser.error = error
     parser.formatter_class = _DocstringHelpFormatter
     return parser
