@@ -1,15 +1,28 @@
 """GPU requests: ``ALIAS:COUNT`` pairs and nova's ``pci_passthrough:alias``.
 
-Nova only checks ``[^:]+:\\d+(,...)*`` (and only at microversion 2.86+), so
-``P4:0`` or a duplicated alias reach the scheduler and fail late. The rules
-here are stricter, and every refusal names the value and what is valid.
+Two readings, on purpose:
+
+- ``parse_gpu_requests`` checks what an operator asks ``gpu flavor
+  create`` for. Nova only checks ``[^:]+:\\d+(,...)*`` (and only at
+  microversion 2.86+), so ``P4:0`` or a duplicated alias would reach the
+  scheduler; the rules here are stricter (the deliberate strictness is
+  listed in :mod:`osc_gpu.rules.strictness`), and every refusal names the
+  value and what is valid.
+- ``read_alias_spec`` reads a flavor that already exists the way nova
+  reads it when it boots a server (``_translate_alias_to_requests`` in
+  nova/pci/request.py): split on ``,`` then ``:``, names stripped, counts
+  through ``int()``. What nova boots is never refused there, only noted.
 """
 
 import dataclasses
 
+from osc_gpu.rules import echo
+from osc_gpu.rules import nova_extra_specs
 from osc_gpu.rules import nova_pci
 
 ALIAS_SPEC_KEY = 'pci_passthrough:alias'
+# Nova's JSON schema caps every extra spec value at 255 characters.
+MAX_SPEC_LENGTH = nova_extra_specs.MAX_VALUE_LENGTH
 
 MAX_ALIAS_LENGTH = nova_pci.ALIAS_NAME_MAX
 # No server takes more than a few dozen passthrough devices; a larger
@@ -103,6 +116,12 @@ def parse_gpu_requests(values):
         raise InvalidGpuRequest(
             'no GPU requested: give at least one --gpu ALIAS:COUNT (%s)'
             % _example())
+    spec = render_alias_spec(requests)
+    if len(spec) > MAX_SPEC_LENGTH:
+        raise InvalidGpuRequest(
+            "GPU request '%s...' is %d characters as %s; nova takes at most "
+            "%d (use shorter alias names)"
+            % (spec[:20], len(spec), ALIAS_SPEC_KEY, MAX_SPEC_LENGTH))
     return tuple(requests)
 
 
@@ -111,13 +130,74 @@ def render_alias_spec(requests):
     return ','.join(str(r) for r in requests)
 
 
+def _read_item(item):
+    """``(alias, count)`` of one item as nova reads it; ValueError if it
+    cannot."""
+    parts = item.split(':')
+    if len(parts) != 2:
+        raise ValueError("item %s is not ALIAS:COUNT" % echo.quoted(item))
+    alias = parts[0].strip()
+    if not alias or len(alias) > MAX_ALIAS_LENGTH:
+        raise ValueError("alias name %s is not 1 to %d characters long"
+                         % (echo.quoted(alias), MAX_ALIAS_LENGTH))
+    try:
+        # int(), exactly as nova reads it: ' 2', '+2' and '2_0' included.
+        return alias, int(parts[1])
+    except ValueError:
+        raise ValueError("count %s is not a number"
+                         % echo.quoted(parts[1])) from None
+
+
+def read_alias_spec(value):
+    """``(requests, notes)`` of an existing flavor's alias spec.
+
+    Read as nova reads it when it boots a server, so a flavor nova boots
+    is never refused: an alias named twice is one request for the total
+    (nova asks for each entry, so the server gets the sum), counts of 0 or
+    less ask for nothing, and what looks like a slip is explained in
+    ``notes``. Raises :class:`InvalidGpuRequest` only for what nova
+    cannot boot.
+    """
+    counts = {}
+    for item in value.split(','):
+        try:
+            alias, count = _read_item(item)
+        except ValueError as exc:
+            raise InvalidGpuRequest("%s %s: %s, so nova cannot boot it"
+                                    % (ALIAS_SPEC_KEY, echo.quoted(value),
+                                       exc)) from None
+        counts.setdefault(alias, []).append(count)
+    notes = []
+    requests = []
+    for alias, asked in counts.items():
+        total = sum(c for c in asked if c > 0)
+        if len(asked) > 1:
+            notes.append("%s asks for alias %s %d times (%s): nova gives "
+                         "the server %d" % (ALIAS_SPEC_KEY, echo.quoted(alias),
+                                            len(asked), echo.quoted(value),
+                                            total))
+        if any(c < 1 for c in asked):
+            notes.append("%s %s asks for no %s device with a count below 1"
+                         % (ALIAS_SPEC_KEY, echo.quoted(value),
+                            echo.quoted(alias)))
+        if total > MAX_GPU_COUNT:
+            notes.append("%s asks for %d %s devices, more than the %d "
+                         "'gpu flavor create' allows: is it a typo?"
+                         % (ALIAS_SPEC_KEY, total, echo.quoted(alias),
+                            MAX_GPU_COUNT))
+        if total:
+            requests.append(GpuRequest(alias, total))
+    return tuple(requests), notes
+
+
 def requests_from_extra_specs(extra_specs):
     """GPU requests stored on a flavor, or ``()`` when it asks for none.
 
-    Raises :class:`InvalidGpuRequest` for a value nova would choke on, so a
-    flavor written by hand with a typo is reported instead of ignored.
+    Read as nova boots it (:func:`read_alias_spec`); raises
+    :class:`InvalidGpuRequest` for a value nova cannot boot, so a flavor
+    written by hand with a typo is reported instead of ignored.
     """
     value = (extra_specs or {}).get(ALIAS_SPEC_KEY)
     if value is None:
         return ()
-    return parse_gpu_requests(value)
+    return read_alias_spec(value)[0]

@@ -8,6 +8,7 @@ functions decide.
 
 import dataclasses
 
+from osc_gpu.rules import echo
 from osc_gpu.rules import gpu_request
 from osc_gpu.rules import hiding
 
@@ -23,22 +24,45 @@ class Preflight:
     needs_image_prepare: bool = False
     notes: list = dataclasses.field(default_factory=list)
 
+    def __post_init__(self):
+        # What reading the flavor noticed (see gpu_requests_of).
+        self.notes[:0] = getattr(self.requests, 'notes', ())
+
+
+class FlavorRequests(tuple):
+    """A flavor's GPU requests and the notes reading them gave."""
+
+    notes = ()
+
 
 def gpu_requests_of(flavor_name, extra_specs):
-    """The flavor's GPU requests; refuses a flavor that asks for none."""
-    try:
-        requests = gpu_request.requests_from_extra_specs(extra_specs)
-    except gpu_request.InvalidGpuRequest as exc:
-        raise PreflightError(
-            "flavor '%s' has a broken %s: %s (recreate it with 'openstack "
-            "gpu flavor create')" % (flavor_name, gpu_request.ALIAS_SPEC_KEY,
-                                     exc)) from None
-    if not requests:
+    """The GPUs a server of this flavor gets, read as nova boots it.
+
+    Never refuses a flavor nova boots (``P4:65``, ``P4:1,P4:1``, `` P4 :1``
+    are read as nova reads them, with a note where it looks like a slip);
+    refuses one nova cannot boot, and one that asks for no GPU at all.
+    The stricter rules of ``gpu flavor create`` apply to new flavors only.
+    """
+    key = gpu_request.ALIAS_SPEC_KEY
+    value = (extra_specs or {}).get(key)
+    if value is None:
         raise PreflightError(
             "flavor '%s' requests no GPU (no %s): create one with 'openstack "
-            "gpu flavor create NAME --gpu ALIAS:COUNT'"
-            % (flavor_name, gpu_request.ALIAS_SPEC_KEY))
-    return requests
+            "gpu flavor create NAME --gpu ALIAS:COUNT'" % (flavor_name, key))
+    try:
+        requests, notes = gpu_request.read_alias_spec(value)
+    except gpu_request.InvalidGpuRequest as exc:
+        raise PreflightError(
+            "flavor '%s' has a broken %s (recreate it with 'openstack gpu "
+            "flavor create')" % (flavor_name, exc)) from None
+    if not requests:
+        raise PreflightError(
+            "flavor '%s' requests no GPU (%s %s asks for none): create one "
+            "with 'openstack gpu flavor create NAME --gpu ALIAS:COUNT'"
+            % (flavor_name, key, echo.quoted(value)))
+    result = FlavorRequests(requests)
+    result.notes = tuple("flavor '%s': %s" % (flavor_name, n) for n in notes)
+    return result
 
 
 def hiding_source(extra_specs, image_props, release):

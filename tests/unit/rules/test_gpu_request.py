@@ -65,3 +65,48 @@ def test_flavor_without_gpus_has_no_requests():
 def test_hand_written_bad_spec_on_a_flavor_is_reported():
     with pytest.raises(gr.InvalidGpuRequest, match="'P4:abc'"):
         gr.requests_from_extra_specs({'pci_passthrough:alias': 'P4:abc'})
+
+
+def test_a_value_nova_would_cut_at_255_characters_is_refused():
+    # Each alias is within 256 characters, the value is not.
+    values = ['x' * 200 + ':1', 'y' * 60 + ':1']
+    with pytest.raises(gr.InvalidGpuRequest) as err:
+        gr.parse_gpu_requests(values)
+    assert str(err.value) == (
+        "GPU request 'xxxxxxxxxxxxxxxxxxxx...' is 265 characters as "
+        "pci_passthrough:alias; nova takes at most 255 (use shorter alias "
+        "names)")
+    assert len(gr.render_alias_spec(gr.parse_gpu_requests(
+        ['x' * 200 + ':1', 'y' * 50 + ':1']))) == 255
+
+
+@pytest.mark.parametrize('value, requests, notes', [
+    ('P4:2', [('P4', 2)], 0),
+    ('P4:65', [('P4', 65)], 1),                 # a note, not a refusal
+    ('P4:1,P4:1', [('P4', 2)], 1),              # nova gives the sum
+    (' P4 :1', [('P4', 1)], 0),                 # nova strips names
+    ('P4: 2', [('P4', 2)], 0),                  # and reads counts by int()
+    ('P 4:1', [('P 4', 1)], 0),
+    ('P4:0,T4:1', [('T4', 1)], 1),
+    ('P4:0', [], 1),
+])
+def test_existing_flavors_are_read_as_nova_boots_them(value, requests, notes):
+    found, said = gr.read_alias_spec(value)
+    assert [(r.alias, r.count) for r in found] == requests
+    assert len(said) == notes
+    assert all('\n' not in n for n in said)
+
+
+@pytest.mark.parametrize('value, fragment', [
+    ('P4', "item 'P4' is not ALIAS:COUNT"),
+    ('a,b:1', "item 'a' is not ALIAS:COUNT"),
+    ('P4:1:2', "item 'P4:1:2' is not ALIAS:COUNT"),
+    ('P4:abc', "count 'abc' is not a number"),
+    (' :1', "alias name '' is not 1 to 256 characters long"),
+    ('', "item '' is not ALIAS:COUNT"),
+])
+def test_what_nova_cannot_boot_is_refused(value, fragment):
+    with pytest.raises(gr.InvalidGpuRequest) as err:
+        gr.read_alias_spec(value)
+    assert fragment in str(err.value)
+    assert 'nova cannot boot it' in str(err.value)

@@ -219,3 +219,40 @@ def test_several_disabled_hosts_and_unknown_reasons():
     assert ("nova-compute is disabled on b (no reason given), c (reason "
             "unknown)" in str(err.value))
     assert "--enable HOST nova-compute" in str(err.value)
+
+
+@pytest.mark.parametrize('value, requests', [
+    # nova boots each of these; the old preflight refused the first two.
+    ('P4:65', [('P4', 65)]),
+    ('P4:1,P4:1', [('P4', 2)]),
+    (' P4 :1', [('P4', 1)]),
+    ('P4:0,T4:1', [('T4', 1)]),
+])
+def test_a_flavor_nova_boots_is_not_refused(value, requests):
+    found = pf.gpu_requests_of('old', {'pci_passthrough:alias': value})
+    assert [(r.alias, r.count) for r in found] == requests
+
+
+def test_what_looks_like_a_slip_becomes_a_note():
+    checks = pf.Preflight(pf.gpu_requests_of(
+        'old', {'pci_passthrough:alias': 'P4:1,P4:1'}))
+    assert checks.notes == [
+        "flavor 'old': pci_passthrough:alias asks for alias 'P4' 2 times "
+        "('P4:1,P4:1'): nova gives the server 2"]
+    assert pf.Preflight(checks_for('P4:1').requests).notes == []
+
+
+def test_a_flavor_whose_counts_ask_for_nothing_requests_no_gpu():
+    with pytest.raises(pf.PreflightError,
+                       match=r"flavor 'z' requests no GPU \(pci_passthrough:"
+                             r"alias 'P4:0' asks for none\)"):
+        pf.gpu_requests_of('z', {'pci_passthrough:alias': 'P4:0'})
+
+
+def test_a_flavor_nova_cannot_boot_is_refused_with_the_fix():
+    with pytest.raises(pf.PreflightError) as err:
+        pf.gpu_requests_of('bad', {'pci_passthrough:alias': 'a,b:1'})
+    assert str(err.value) == (
+        "flavor 'bad' has a broken pci_passthrough:alias 'a,b:1': item 'a' "
+        "is not ALIAS:COUNT, so nova cannot boot it (recreate it with "
+        "'openstack gpu flavor create')")
