@@ -10,6 +10,7 @@ import contextlib
 import uuid
 
 from osc_gpu.cloud import errors
+from osc_gpu.cloud import quota
 from osc_gpu.cloud import waiting
 
 # Server metadata key marking the request that created a server.
@@ -33,7 +34,8 @@ def create_server(gpu_cloud, attrs, explain=str):
     try:
         return gpu_cloud.create_server(**attrs)
     except errors.CloudError as exc:
-        line = explain(str(exc))
+        # Nova's over-limit 403 names resource classes: say the aliases.
+        line = explain(quota.explain_refusal(str(exc), gpu_cloud))
         if not exc.refused:
             # The answer was lost or nova failed half-way: the server may
             # exist, and only our request mark can tell it.

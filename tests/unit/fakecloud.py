@@ -98,6 +98,12 @@ class FakeCloud:
         self.mock.post(self.auth_url + '/auth/tokens', json=token,
                        status_code=201,
                        headers={'X-Subject-Token': TOKEN})
+        # No unified limits until a test adds some (fakekeystone.py):
+        # gpu server create's quota preflight reads them.
+        for limits in ('registered_limits', 'limits'):
+            self.mock.get(re.compile(re.escape(self.auth_url) + '/%s(\\?.*)?$'
+                                     % limits),
+                          json={limits: [], 'links': {}})
 
     def _register_compute(self, max_version):
         version = {'id': 'v2.1', 'status': 'CURRENT', 'version': max_version,
