@@ -7,6 +7,8 @@ boot in the other functional tests runs on exactly these lines.
 """
 
 import json
+import os
+import pathlib
 
 import pytest
 
@@ -26,7 +28,8 @@ def nova_pci_values(path, option):
 
 @pytest.fixture(scope='module')
 def nova_etc(devcloud):
-    return REPO / '.state' / 'devcloud' / 'etc' / 'nova'
+    state = os.environ.get('DEVCLOUD_STATE') or REPO / '.state' / 'devcloud'
+    return pathlib.Path(state) / 'etc' / 'nova'
 
 
 @pytest.mark.parametrize('node, fixture', [('gpu-node-1', 'p4-nvidia'),

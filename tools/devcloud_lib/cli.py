@@ -97,6 +97,24 @@ def wait_hosts_mapped(names, timeout=START_TIMEOUT):
             time.sleep(0.5)
 
 
+def wait_providers(names, timeout=START_TIMEOUT):
+    """Wait until placement holds every compute's root provider and one
+    child per GPU with its inventory: a boot straight after `up` must not
+    meet 'No valid host' because a compute's first report failed."""
+    found = venv_python('devcloud_lib.cloudapi', 'providers', str(timeout),
+                        *[render.etc('nova', f'host-{n}.json') for n in names],
+                        capture=True)
+    if found.returncode:
+        line = (found.stderr.strip().splitlines() or ['placement check '
+                                                      'failed'])[-1]
+        line = line.replace('devcloud: ', '')
+        node = next((n for n in sorted(names, key=len, reverse=True)
+                     if f' {n}' in line), None)
+        if node:
+            line += f'; read {procs.log_path("nova-compute-" + node)}'
+        raise procs.Failure(line)
+
+
 def up():
     began = time.monotonic()
     description = settings.load_nodes()
@@ -138,6 +156,7 @@ def up():
         venv_python('devcloud_lib.cloudapi', 'image')
         databases.mark('image')
     wait_hosts_mapped(services.compute_names(description))
+    wait_providers(services.compute_names(description))
     say(f'up in {time.monotonic() - began:.0f} s; '
         f'eval "$({sys.argv[0]} env)" to use it')
     return 0

@@ -3,11 +3,15 @@
     python -m devcloud_lib.cloudapi catalog        users, projects, catalog
     python -m devcloud_lib.cloudapi image          the public tiny-raw image
     python -m devcloud_lib.cloudapi locate SERVER  print "<host> <uuid>"
+    python -m devcloud_lib.cloudapi providers TIMEOUT HOST.json...
+        wait until each compute's providers and inventories are in placement
 
 One process registers everything: through the CLI it would be ~25 calls
 at 1.5 s each.
 """
+import json
 import sys
+import time
 
 import openstack
 
@@ -103,6 +107,47 @@ def locate(conn, name_or_id):
     print(server.compute_host or '-', server.id)
 
 
+def missing_providers(placement, expected):
+    """The first of {name: {class: total}} not yet in placement as
+    expected, as one line, or None when all are."""
+    found = {rp['name']: rp['uuid'] for rp in placement.get(
+        '/resource_providers', microversion='1.14').json()[
+            'resource_providers']}
+    for name, classes in sorted(expected.items()):
+        if name not in found:
+            return f'resource provider {name} is not in placement'
+        inventory = placement.get(
+            f'/resource_providers/{found[name]}/inventories',
+            microversion='1.14').json()['inventories']
+        for rc, total in sorted(classes.items()):
+            have = inventory.get(rc, {}).get('total')
+            if have != total:
+                return (f'resource provider {name} has {rc} total {have}, '
+                        f'not {total}')
+    return None
+
+
+def wait_providers(conn, host_files, timeout):
+    """Wait until every compute's providers are in placement.
+
+    A compute's first report can fail (a deadlock in the database, a
+    keystone hiccup); nova retries it only at the next periodic update,
+    60 s later, and a boot in between finds no host.
+    """
+    expected = {}
+    for path in host_files:
+        with open(path) as f:
+            expected.update(json.load(f)['providers'])
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = missing_providers(conn.placement, expected)
+        if missing is None:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f'devcloud: {missing} after {timeout} s')
+        time.sleep(1)
+
+
 def main(argv):
     command = argv[0] if argv else ''
     conn = connect()
@@ -113,6 +158,8 @@ def main(argv):
         ensure_image(conn)
     elif command == 'locate' and len(argv) == 2:
         locate(conn, argv[1])
+    elif command == 'providers' and len(argv) > 2:
+        wait_providers(conn, argv[2:], timeout=int(argv[1]))
     else:
         raise SystemExit(__doc__)
 

@@ -265,7 +265,27 @@ def compute_node(node, description):
         'disk_gb': spec['disk_gb'],
         'pci_devices': devices,
         'xml_dir': os.path.join(settings.XML, name),
+        'providers': expected_providers(name, spec, devices),
     }, indent=1) + '\n')
+
+
+def resource_class(vendor_id, product_id):
+    """The class nova gives a PCI device it reports to placement."""
+    return f'CUSTOM_PCI_{vendor_id}_{product_id}'.upper()
+
+
+def expected_providers(hostname, spec, devices):
+    """{provider name: {resource class: total}} this compute must have in
+    placement before `up` returns: the root (named after the fake libvirt
+    host name) and one child per GPU."""
+    # (MEMORY_MB is left out: fakelibvirt's getInfo reports the host's
+    # memory in KiB where libvirt says MiB, so nova reports 1024 times it.)
+    providers = {hostname: {'VCPU': spec['vcpus']}}
+    for dev in devices:
+        address = f"0000:{dev['bus']:02x}:{dev['slot']:02x}.{dev['function']}"
+        providers[f'{hostname}_{address}'] = {
+            resource_class(dev['vendor_id'], dev['product_id']): 1}
+    return providers
 
 
 def clouds_yaml(secrets, description):
