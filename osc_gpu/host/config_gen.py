@@ -9,6 +9,7 @@ import dataclasses
 import textwrap
 
 from osc_gpu.rules import nova_pci
+from osc_gpu.rules.nova_conf import shown
 from osc_gpu.host import inventory
 from osc_gpu.host import readiness
 
@@ -82,20 +83,40 @@ class HostConfig:
         return []
 
 
+def _plain(value):
+    """A value in running text: as typed when printable, else escaped."""
+    return value if value.isprintable() else shown(value)
+
+
+def _both(first, second):
+    return (f'--alias-name {shown(first)} and {shown(second)} both name '
+            'the alias of')
+
+
 def parse_alias_names(values):
-    """Turn ['P4=gpu-p4', ...] into {'P4': 'gpu-p4'}; refuse bad items."""
-    names = {}
+    """Turn ['P4=gpu-p4', ...] into {'P4': 'gpu-p4'}; refuse bad items.
+
+    A model named twice with two names is refused: no silent last-wins.
+    """
+    names, given = {}, {}
     for value in values or ():
         model, sep, name = value.partition('=')
         model, name = model.strip(), name.strip()
         if not sep or not model or not name:
             raise ConfigError(
-                f"invalid --alias-name '{value}': expected MODEL=NAME, "
+                f'invalid --alias-name {shown(value)}: expected MODEL=NAME, '
                 'e.g. --alias-name P4=gpu-p4 or --alias-name 10de:1bb3=p4')
         rule = nova_pci.validate_alias_name(name)
+        if not rule and not name.isprintable():
+            rule = 'name must be printable characters only'
         if rule:
-            raise ConfigError(f"invalid --alias-name '{value}': alias {rule}")
-        names[model] = name
+            raise ConfigError(f'invalid --alias-name {shown(value)}: alias '
+                              f'{rule}')
+        previous = given.setdefault(model.lower(), value)
+        if names.get(previous.partition('=')[0].strip(), name) != name:
+            raise ConfigError(f'{_both(previous, value)} {_plain(model)}: '
+                              'give each model one name')
+        names.setdefault(model, name)
     return names
 
 
@@ -120,9 +141,20 @@ def _check_alias_names(alias_names, gpus):
         if model.lower() not in known:
             here = ', '.join(sorted({f'{e.alias} ({e.device.ids})'
                                      for e in gpus}))
+            value = f'{model}={alias_names[model]}'
             raise ConfigError(
-                f"invalid --alias-name '{model}={alias_names[model]}': no "
-                f"{model} GPU on this host; models here: {here}")
+                f'invalid --alias-name {shown(value)}: no {_plain(model)} '
+                f'GPU on this host; models here: {here}')
+    for entry in gpus:
+        named = {}
+        for model, name in alias_names.items():
+            if model.lower() in _model_keys(entry):
+                named.setdefault(name, f'{model}={name}')
+        if len(named) > 1:
+            first, second = list(named.values())[:2]
+            raise ConfigError(f'{_both(first, second)} {entry.name} '
+                              f'({entry.device.ids}): give each model one '
+                              'name')
 
 
 def _models(gpus, alias_names):
@@ -173,6 +205,12 @@ def build_host_config(host, all_gpus, alias_names=None, numa_policy=None):
     ``all_gpus`` is the inventory (host consoles are left out here).
     """
     alias_names = alias_names or {}
+    if host.errors:
+        more = len(host.errors) - 1
+        raise ConfigError(
+            f'cannot read this host: {host.errors[0].message}'
+            + (f' (and {more} more)' if more else '')
+            + "; run 'openstack gpu host check' for the details")
     gpus = inventory.passthrough_gpus(all_gpus)
     if not gpus:
         raise ConfigError('no GPU to pass through on this host (no PCI '
@@ -180,9 +218,10 @@ def build_host_config(host, all_gpus, alias_names=None, numa_policy=None):
                           "outside the host console); run 'openstack gpu "
                           "host check' for details")
     _check_alias_names(alias_names, gpus)
-    if numa_policy and numa_policy not in nova_pci.NUMA_POLICIES:
-        raise ConfigError(f"invalid --numa-policy '{numa_policy}': use one "
-                          f"of {', '.join(nova_pci.NUMA_POLICIES)}")
+    if numa_policy is not None and \
+            numa_policy not in nova_pci.NUMA_POLICIES:
+        raise ConfigError(f'invalid --numa-policy {shown(numa_policy)}: use '
+                          f"one of {', '.join(nova_pci.NUMA_POLICIES)}")
     models = _models(gpus, alias_names)
     aliases = [nova_pci.alias_spec(m.alias, m.vendor_id, m.product_id,
                                    m.device_type, numa_policy)

@@ -81,6 +81,14 @@ class VfioModule:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReadError:
+    """A sysfs/procfs entry holding what Linux never writes there."""
+
+    path: str             # relative to the root, e.g. sys/bus/pci/devices
+    message: str          # one line, the path first, the value escaped
+
+
+@dataclasses.dataclass(frozen=True)
 class HostFacts:
     devices: dict                          # address -> PciDevice
     iommu_groups: dict                     # group -> tuple of addresses
@@ -89,6 +97,7 @@ class HostFacts:
     cpu_vendor: str | None = None          # 'intel', 'amd' or None
     kernel_release: str | None = None
     vfio: VfioModule = VfioModule(False, False, 'not found')
+    errors: tuple = ()                     # ReadError, devices left out
 
     @property
     def cmdline_args(self):

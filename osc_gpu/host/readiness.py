@@ -267,6 +267,17 @@ def check_gpus_present(entries, gpus, vendor_id):
         'check that the card is seated, powered and enabled in the BIOS')]
 
 
+SYSFS_FIX = ('Linux never writes that there: check the copy given as --root '
+             '(keep its files and symlinks as they are), or the kernel log of '
+             'this host')
+
+
+def check_sysfs(host):
+    """What the reader left out: one problem each, the value escaped."""
+    return [Finding(PROBLEM, 'sysfs', e.path, e.message, SYSFS_FIX)
+            for e in host.errors]
+
+
 def check_host(host, vendor_id=None, unmanaged=None):
     """Run every host check; return a ``HostReport``.
 
@@ -278,7 +289,9 @@ def check_host(host, vendor_id=None, unmanaged=None):
     entries = [e for e in all_gpus
                if vendor_id is None or e.device.vendor_id == vendor_id]
     gpus = inventory.passthrough_gpus(entries)
-    findings = check_gpus_present(all_gpus, gpus, vendor_id)
+    findings = check_sysfs(host)
+    if not host.errors:  # else the GPU may be what could not be read
+        findings += check_gpus_present(all_gpus, gpus, vendor_id)
     findings += check_iommu(host)
     findings += check_vfio(host)
     addresses = {e.address for e in gpus}

@@ -7,8 +7,10 @@ on any machine. Reads what pciutils reads (lib/sysfs.c); never runs lspci.
 """
 
 import os
+import re
 
 from osc_gpu.host import facts
+from osc_gpu.rules.nova_conf import shown
 
 PCI_DEVICES = 'sys/bus/pci/devices'
 IOMMU_GROUPS = 'sys/kernel/iommu_groups'
@@ -21,6 +23,27 @@ OSRELEASE = 'proc/sys/kernel/osrelease'
 
 _CPU_VENDORS = {'GenuineIntel': 'intel', 'AuthenticAMD': 'amd'}
 
+# What Linux writes, and nothing else is taken: a value that does not fit
+# is reported (escaped) rather than guessed at, passed on or written into
+# a configuration.
+PCI_ADDRESS = re.compile(r'[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]')
+_FORMATS = {
+    # name: (pattern, what it should look like)
+    'id': (re.compile(r'0x[0-9a-f]{4}', re.I), 'a PCI id like 0x10de'),
+    'class': (re.compile(r'0x[0-9a-f]{6}', re.I),
+              'a PCI class like 0x030200'),
+    'int': (re.compile(r'-?[0-9]{1,9}'), 'a number'),
+    'flag': (re.compile(r'[01]'), '0 or 1'),
+    'name': (re.compile(r'[A-Za-z0-9_.+-]{1,64}'),
+             'a name like vfio-pci or dmar0'),
+    'group': (re.compile(r'[0-9]{1,9}'), 'an IOMMU group number'),
+    'release': (re.compile(r'[A-Za-z0-9._+~-]{1,64}'),
+                'a kernel release like 5.15.0-91-generic'),
+}
+_REQUIRED = ('vendor', 'device', 'class')
+ECHO_MAX = 60
+PATH_MAX = 4096     # Linux's; longer is no path
+
 
 class RootError(ValueError):
     """The root directory cannot be read as a Linux host."""
@@ -29,29 +52,85 @@ class RootError(ValueError):
 def check_root(root):
     """Refuse a root that does not exist or has no PCI devices directory."""
     if not os.path.isdir(root):
-        raise RootError(f"--root '{root}' is not a directory: give the "
-                        'directory that holds sys/ and proc/ (default /)')
+        raise RootError(f'--root {shown_path(root)} is not a directory: give '
+                        'the directory that holds sys/ and proc/ (default /)')
     if not os.path.isdir(os.path.join(root, PCI_DEVICES)):
-        raise RootError(f"--root '{root}' has no {PCI_DEVICES}: give the "
-                        'root of a Linux host (default /), or run this on '
-                        'the compute node itself')
+        raise RootError(f'--root {shown_path(root)} has no {PCI_DEVICES}: '
+                        'give the root of a Linux host (default /), or run '
+                        'this on the compute node itself')
+
+
+def shown_path(path):
+    """A path as it may be echoed: quoted and escaped, never cut short."""
+    return shown(path, limit=PATH_MAX)
+
+
+def shown_bytes(data, limit=ECHO_MAX):
+    """Bytes from the host as they may be echoed: quoted, escaped, cut."""
+    text = repr(bytes(data[:limit]))[1:]
+    return text if len(data) <= limit else f'{text}... ({len(data)} bytes)'
+
+
+def shown_name(name):
+    """A file name from os.listdir/readlink, escaped like its bytes."""
+    return shown_bytes(os.fsencode(name))
 
 
 class HostReader:
-    """Read ``HostFacts`` below ``root``."""
+    """Read ``HostFacts`` below ``root``; what does not fit is an error."""
 
     def __init__(self, root='/'):
         self.root = root
+        self.errors = []
 
     def path(self, relative):
         return os.path.join(self.root, relative)
 
-    def read_text(self, relative, default=None):
+    def error(self, relative, message):
+        self.errors.append(facts.ReadError(relative, f'{relative} {message}'))
+
+    def read_bytes(self, relative):
         try:
-            with open(self.path(relative), encoding='utf-8') as f:
-                return f.read().strip()
+            with open(self.path(relative), 'rb') as f:
+                return f.read(4096)
         except OSError:
+            return None
+
+    def read_text(self, relative, default=None):
+        """The file's text, or ``default`` when it cannot be read. Bytes
+        that are not UTF-8 read as U+FFFD: only for files whose words are
+        looked up, never echoed (cpuinfo, module lists)."""
+        data = self.read_bytes(relative)
+        if data is None:
             return default
+        return data.decode('utf-8', 'replace').strip()
+
+    def read_value(self, relative, kind, required=False):
+        """A one-word sysfs value of ``kind`` (see _FORMATS), or None."""
+        try:
+            with open(self.path(relative), 'rb') as f:
+                data = f.read(4096)
+        except FileNotFoundError:
+            if required:
+                self.error(relative, 'is missing')
+            return None
+        except OSError as exc:
+            self.error(relative, f'cannot be read ({exc.strerror})')
+            return None
+        return self.check_value(relative, data.strip(), kind)
+
+    def check_value(self, relative, data, kind, verb='holds'):
+        """``data`` as text when it is a ``kind``; else None and an error
+        naming it, escaped."""
+        pattern, wanted = _FORMATS[kind]
+        text = data.decode('ascii', 'replace')
+        if pattern.fullmatch(text):
+            return text.lower() if kind in ('id', 'class') else text
+        if not data:
+            self.error(relative, f'is empty, not {wanted}')
+        else:
+            self.error(relative, f'{verb} {shown_bytes(data)}, not {wanted}')
+        return None
 
     def list_dir(self, relative):
         try:
@@ -60,60 +139,104 @@ class HostReader:
         except OSError:
             return []
 
-    def link_name(self, relative):
+    def link_name(self, relative, kind):
         """Basename of a symlink's target, as pciutils reads driver links."""
         try:
-            return os.path.basename(os.readlink(self.path(relative)))
+            name = os.path.basename(os.readlink(self.path(relative)))
         except OSError:
             return None
+        return self.check_value(relative, os.fsencode(name), kind,
+                                'links to')
 
     def read(self):
+        release = self.read_value(OSRELEASE, 'release')
         return facts.HostFacts(
             devices={d.address: d for d in self.read_devices()},
             iommu_groups=self.read_iommu_groups(),
-            iommu_units=tuple(self.list_dir(IOMMU_UNITS)),
-            cmdline=self.read_text(CMDLINE, ''),
+            iommu_units=tuple(self.read_iommu_units()),
+            cmdline=self.read_cmdline(),
             cpu_vendor=self.read_cpu_vendor(),
-            kernel_release=self.read_text(OSRELEASE),
-            vfio=self.read_vfio(),
+            kernel_release=release,
+            vfio=self.read_vfio(release),
+            errors=tuple(self.errors),
         )
 
     def read_devices(self):
-        return [self.read_device(a) for a in self.list_dir(PCI_DEVICES)]
+        devices = []
+        for name in self.list_dir(PCI_DEVICES):
+            if not PCI_ADDRESS.fullmatch(name):
+                self.error(PCI_DEVICES, f'has an entry {shown_name(name)}, '
+                           'not a PCI address like 0000:81:00.0')
+                continue
+            device = self.read_device(name)
+            if device is not None:
+                devices.append(device)
+        return devices
 
     def read_device(self, address):
+        """The device, or None (and errors) when sysfs holds what Linux
+        never writes there."""
         base = f'{PCI_DEVICES}/{address}'
+        before = len(self.errors)
+        values = {name: self.read_value(f'{base}/{name}', kind,
+                                        name in _REQUIRED)
+                  for name, kind in (
+                      ('vendor', 'id'), ('device', 'id'), ('class', 'class'),
+                      ('subsystem_vendor', 'id'), ('subsystem_device', 'id'),
+                      ('numa_node', 'int'), ('sriov_totalvfs', 'int'),
+                      ('boot_vga', 'flag'))}
+        driver = self.link_name(f'{base}/driver', 'name')
+        group = self.link_name(f'{base}/iommu_group', 'group')
+        if len(self.errors) > before:
+            return None
 
         def hex_id(name):
-            value = self.read_text(f'{base}/{name}', '')
-            return value.lower().removeprefix('0x').zfill(4) if value else ''
+            value = values[name]
+            return value[2:] if value else ''
 
         def number(name):
-            value = self.read_text(f'{base}/{name}')
-            try:
-                return int(value, 0) if value is not None else None
-            except ValueError:
-                return None
+            value = values[name]
+            return int(value, 0) if value is not None else None
 
         numa_node = number('numa_node')
         return facts.PciDevice(
-            address=address.lower(),
+            address=address,
             vendor_id=hex_id('vendor'),
             product_id=hex_id('device'),
-            class_code=number('class') or 0,
+            class_code=number('class'),
             subsystem_vendor_id=hex_id('subsystem_vendor'),
             subsystem_product_id=hex_id('subsystem_device'),
             numa_node=None if numa_node is None or numa_node < 0
             else numa_node,
-            driver=self.link_name(f'{base}/driver'),
-            iommu_group=self.link_name(f'{base}/iommu_group'),
+            driver=driver,
+            iommu_group=group,
             sriov_totalvfs=number('sriov_totalvfs'),
-            boot_vga=self.read_text(f'{base}/boot_vga') == '1',
+            boot_vga=values['boot_vga'] == '1',
         )
 
     def read_iommu_groups(self):
         return {g: tuple(self.list_dir(f'{IOMMU_GROUPS}/{g}/devices'))
-                for g in self.list_dir(IOMMU_GROUPS) if g.isdigit()}
+                for g in self.list_dir(IOMMU_GROUPS)
+                if _FORMATS['group'][0].fullmatch(g)}
+
+    def read_iommu_units(self):
+        return [u for u in self.list_dir(IOMMU_UNITS) if self.check_value(
+            IOMMU_UNITS, os.fsencode(u), 'name', 'has an entry')]
+
+    def read_cmdline(self):
+        data = self.read_bytes(CMDLINE) or b''
+        try:
+            text = data.decode('utf-8').strip()
+        except UnicodeDecodeError:
+            self.error(CMDLINE, f'holds {shown_bytes(data.strip())}, which '
+                       'is not UTF-8')
+            return ''
+        odd = [a for a in text.split() if not a.isprintable()]
+        if odd:
+            self.error(CMDLINE, f'holds {shown(odd[0])}, with characters '
+                       'no kernel argument has')
+            return ''
+        return text
 
     def read_cpu_vendor(self):
         for line in (self.read_text(CPUINFO, '') or '').splitlines():
@@ -122,12 +245,11 @@ class HostReader:
                 return _CPU_VENDORS.get(value.strip())
         return None
 
-    def read_vfio(self):
+    def read_vfio(self, release):
         if os.path.isdir(self.path(VFIO_PCI_DRIVER)):
             return facts.VfioModule(True, True, VFIO_PCI_DRIVER)
         if os.path.isdir(self.path(VFIO_PCI_MODULE)):
             return facts.VfioModule(True, True, VFIO_PCI_MODULE)
-        release = self.read_text(OSRELEASE)
         if release:
             for name in ('modules.builtin', 'modules.dep'):
                 listing = f'lib/modules/{release}/{name}'

@@ -6,7 +6,9 @@ need no cloud: no clouds.yaml, no OS_* variables, no network.
 
 from osc_lib.command import command
 
+from osc_gpu.host.sysfs import shown_path
 from osc_gpu.rules import nova_pci
+from osc_gpu.rules.nova_conf import shown
 from osc_gpu.v1 import base
 
 
@@ -28,7 +30,7 @@ def _vendor(value):
     if value is None:
         return None
     if not nova_pci.is_hex_id(value):
-        base.fail(f"invalid --vendor '{value}': "
+        base.fail(f'invalid --vendor {shown(value)}: '
                   + nova_pci.hex_id_rule('vendor_id', '10de'))
     return value.lower()
 
@@ -46,13 +48,16 @@ def _read_host(root):
 def _read_nova_conf(path):
     from osc_gpu.host import nova_pci_conf
 
+    if not path:
+        base.fail(f'invalid --nova-conf {shown_path(path)}: give the path '
+                  'of a nova.conf, e.g. /etc/nova/nova.conf')
     try:
         return nova_pci_conf.read_nova_conf(path)
     except FileNotFoundError:
-        base.fail(f"--nova-conf '{path}' does not exist: give the path of a "
-                  'nova.conf, e.g. /etc/nova/nova.conf')
+        base.fail(f'--nova-conf {shown_path(path)} does not exist: give the '
+                  'path of a nova.conf, e.g. /etc/nova/nova.conf')
     except (OSError, UnicodeDecodeError) as exc:
-        base.fail(f"cannot read --nova-conf '{path}': "
+        base.fail(f'cannot read --nova-conf {shown_path(path)}: '
                   f'{getattr(exc, "strerror", None) or exc} (run as a user '
                   'who can read it)')
 
@@ -97,7 +102,7 @@ class CheckHost(command.ShowOne):
         vendor = _vendor(parsed_args.vendor)
         host = _read_host(parsed_args.root)
         conf = (_read_nova_conf(parsed_args.nova_conf)
-                if parsed_args.nova_conf else None)
+                if parsed_args.nova_conf is not None else None)
         unmanaged = (libvirt_managed.unmanaged_devices(conf, host.gpus())
                      if conf is not None else {})
         result = readiness.check_host(host, vendor, unmanaged)
@@ -125,11 +130,12 @@ class ShowHostConfig(command.ShowOne):
 
     Builds one [pci] device_spec (compute) and one [pci] alias (controller
     and computes) per GPU model found in sysfs, with the device_type nova
-    will see, plus the kernel command line (IOMMU flags by CPU vendor,
-    vfio-pci.ids) and modprobe lines, as a nova.conf fragment on stdout
-    (-f json/yaml give the same data structured). Writes no system file:
-    only --output writes, and never over an existing file unless --force.
-    Needs no cloud credentials.
+    will see, the two PCI in Placement settings, plus the kernel command
+    line (IOMMU flags by CPU vendor, vfio-pci.ids) and modprobe lines, as a
+    nova.conf fragment on stdout (-f json/yaml give the same data
+    structured). The host's console (boot VGA, BMC display) is left out.
+    Writes no system file: only --output writes, whole or not at all, and
+    never over an existing file unless --force. Needs no cloud credentials.
 
     Example::
 
@@ -148,7 +154,8 @@ class ShowHostConfig(command.ShowOne):
             default=[], dest='alias_names',
             help='Alias name for a GPU model, the model given by its '
                  'suggested alias, name or ids, e.g. P4=gpu-p4 or '
-                 '10de:1bb3=gpu-p4 (repeat for more models)')
+                 '10de:1bb3=gpu-p4 (repeat for more models; one name per '
+                 'model)')
         parser.add_argument(
             '--numa-policy', metavar='<policy>',
             help='numa_policy of every alias: '
@@ -160,7 +167,8 @@ class ShowHostConfig(command.ShowOne):
                  'stdout')
         parser.add_argument(
             '--force', action='store_true',
-            help='With --output, overwrite the file if it exists')
+            help='With --output, replace the file if it exists (never a '
+                 'directory)')
         return parser
 
     def take_action(self, parsed_args):
@@ -179,21 +187,20 @@ class ShowHostConfig(command.ShowOne):
         except config_gen.ConfigError as exc:
             base.fail(str(exc))
         text = config_gen.render_nova_conf(config)
-        if parsed_args.output:
+        if parsed_args.output is not None:
             self._write(parsed_args.output, text, parsed_args.force)
-        self._text = None if parsed_args.output else text
+        self._text = None if parsed_args.output is not None else text
         return report.config_columns(config, text)
 
     def _write(self, path, text, force):
+        from osc_gpu.v1 import output
+
         try:
-            with open(path, 'w' if force else 'x', encoding='utf-8') as f:
-                f.write(text)
-        except FileExistsError:
-            base.fail(f"--output '{path}' exists: give a new file name, or "
-                      'add --force to overwrite it')
-        except OSError as exc:
-            base.fail(f"cannot write --output '{path}': {exc.strerror}")
-        self.app.stderr.write(f'wrote {path}\n')
+            output.write_file(path, text, force)
+        except output.OutputError as exc:
+            base.fail(str(exc))
+        self.app.stderr.write(
+            f'wrote {path if path.isprintable() else shown_path(path)}\n')
 
     def produce_output(self, parsed_args, column_names, data):
         # The default (table) output is the ready-to-paste nova.conf text.

@@ -10,6 +10,7 @@ from osc_lib.cli import format_columns
 from osc_gpu.host import config_gen
 from osc_gpu.host import inventory
 from osc_gpu.host import readiness
+from osc_gpu.host import sysfs
 
 
 class GpuListColumn(format_columns.ListDictColumn):
@@ -108,7 +109,9 @@ def _vfio_sentence(vfio):
 def _nova_conf_sentence(conf):
     aliases = ', '.join(conf['aliases']) or 'none'
     count = conf['device_specs']
-    return (f'{conf["path"]}: aliases {aliases}; {count} device_spec '
+    path = conf['path']
+    path = path if path.isprintable() else sysfs.shown_path(path)
+    return (f'{path}: aliases {aliases}; {count} device_spec '
             f'{"entry" if count == 1 else "entries"}; pci_in_placement '
             f'{str(conf["pci_in_placement"]).lower()}')
 

@@ -22,6 +22,61 @@ def build(name, **kwargs):
 
 # --alias-name --------------------------------------------------------------
 
+@pytest.mark.parametrize('values, message', [
+    (['M60=a', 'M60=b'], "--alias-name 'M60=a' and 'M60=b' both name the "
+                         'alias of M60: give each model one name'),
+    (['m60=a', ' M60 = b'], "--alias-name 'm60=a' and ' M60 = b' both name "
+                            'the alias of M60: give each model one name'),
+    (['P4=x\x1b[2J'],
+     "invalid --alias-name 'P4=x\\x1b[2J': alias name must be printable "
+     'characters only'),
+])
+def test_parse_alias_names_refuses_lost_or_raw_names(values, message):
+    with pytest.raises(config_gen.ConfigError) as exc:
+        config_gen.parse_alias_names(values)
+    assert str(exc.value) == message
+
+
+def test_the_same_alias_name_twice_is_fine():
+    assert config_gen.parse_alias_names(['M60=a', 'M60=a']) == {'M60': 'a'}
+
+
+def test_two_names_for_one_model_given_two_ways():
+    with pytest.raises(config_gen.ConfigError) as exc:
+        build('m60-t4', alias_names={'M60': 'a', '10de:13f2': 'b'})
+    assert str(exc.value) == ("--alias-name 'M60=a' and '10de:13f2=b' both "
+                              'name the alias of Tesla M60 (10de:13f2): give '
+                              'each model one name')
+
+
+def test_an_unknown_model_is_echoed_escaped():
+    with pytest.raises(config_gen.ConfigError) as exc:
+        build('m60-t4', alias_names={'P4\x1b': 'x'})
+    assert str(exc.value).startswith(
+        "invalid --alias-name 'P4\\x1b=x': no 'P4\\x1b' GPU on this host")
+
+
+def test_empty_numa_policy_is_refused_not_ignored():
+    with pytest.raises(config_gen.ConfigError) as exc:
+        build('m60-t4', numa_policy='')
+    assert str(exc.value) == ("invalid --numa-policy '': use one of "
+                              'required, legacy, preferred, socket')
+
+
+def test_no_config_from_a_sysfs_linux_never_writes(tmp_path):
+    root = fakehost.build(fakehost.HOSTS['m60-t4'], tmp_path / 'host')
+    (tmp_path / 'host/sys/bus/pci/devices/0000:81:01.0/vendor').write_bytes(
+        b'\xff\n')
+    (tmp_path / 'host/sys/bus/pci/devices/weird').mkdir()
+    facts = sysfs.read_host(root)
+    with pytest.raises(config_gen.ConfigError) as exc:
+        config_gen.build_host_config(facts, inventory.list_gpus(facts))
+    assert str(exc.value) == (
+        "cannot read this host: sys/bus/pci/devices/0000:81:01.0/vendor holds "
+        "'\\xff', not a PCI id like 0x10de (and 1 more); run 'openstack gpu "
+        "host check' for the details")
+
+
 def test_parse_alias_names():
     assert config_gen.parse_alias_names(['P4=gpu-p4', ' t4 = T4x ']) == {
         'P4': 'gpu-p4', 't4': 'T4x'}

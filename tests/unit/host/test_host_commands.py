@@ -5,12 +5,18 @@ No clouds.yaml, no OS_* variables: these commands must not need a cloud.
 
 import json
 import os
+import resource
+import signal
+import subprocess
+import sys
 
 import pytest
 import yaml
 
 from tests.unit import fakecloud
 from tests.unit.host import fakehost
+
+OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 
 
 # What the host commands change in the environment, so OSC reads no
@@ -189,6 +195,13 @@ def test_check_vendor_filter(openstack):
      "--nova-conf '/nonexistent/nova.conf' does not exist: give the path of "
      'a nova.conf, e.g. /etc/nova/nova.conf'),
     (['--no-such-option'], 'unrecognized arguments: --no-such-option'),
+    (['--nova-conf', ''], "invalid --nova-conf '': give the path of a "
+                          'nova.conf, e.g. /etc/nova/nova.conf'),
+    (['--root', '/no\x1b[2Jwhere'],
+     "--root '/no\\x1b[2Jwhere' is not a directory"),
+    (['--vendor', '10d\x1b'], "invalid --vendor '10d\\x1b': vendor_id"),
+    (['--nova-conf', '/no/nova\x1b[2J.conf'],
+     "--nova-conf '/no/nova\\x1b[2J.conf' does not exist"),
 ])
 def test_check_refuses_bad_arguments_in_one_line(openstack, argv, message):
     args = ['gpu', 'host', 'check']
@@ -196,7 +209,7 @@ def test_check_refuses_bad_arguments_in_one_line(openstack, argv, message):
         args += ['--root', root('m60-t4')]
     code, out, err = openstack(*args, *argv)
     assert code == 1
-    assert out == ''
+    assert out == '' and '\x1b' not in err
     [line] = [line for line in error_lines(err) if message in line]
 
 
@@ -318,12 +331,24 @@ def test_config_never_overwrites_without_force(openstack, tmp_path):
     (['--output', '/nonexistent/dir/x.conf'],
      "cannot write --output '/nonexistent/dir/x.conf': No such file or "
      'directory'),
+    (['--output', ''], "invalid --output '': give a file name"),
+    (['--numa-policy', ''], "invalid --numa-policy '': use one of required"),
+    (['--alias-name', 'P4=a', '--alias-name', 'P4=b'],
+     "--alias-name 'P4=a' and 'P4=b' both name the alias of P4: give each "
+     'model one name'),
+    (['--alias-name', 'P4=a', '--alias-name', 'Tesla P4=b'],
+     "--alias-name 'P4=a' and 'Tesla P4=b' both name the alias of Tesla P4 "
+     '(10de:1bb3)'),
+    (['--alias-name', 'P4=p4\x1b[2J'],
+     "invalid --alias-name 'P4=p4\\x1b[2J': alias name must be printable"),
+    (['--output', '/no/where\x1b[2J'],
+     "cannot write --output '/no/where\\x1b[2J': No such file"),
 ])
 def test_config_refuses_bad_arguments_in_one_line(openstack, argv, message):
     code, out, err = openstack('gpu', 'host', 'config', '--root',
                                root('p4-nvidia'), *argv)
     assert code == 1
-    assert out == ''
+    assert out == '' and '\x1b' not in err
     [line] = [line for line in error_lines(err) if message in line]
 
 
@@ -332,3 +357,114 @@ def test_config_on_a_host_without_gpus(openstack):
                              root('no-gpu'))
     assert code == 1
     assert 'no GPU to pass through on this host' in err
+
+
+# hostile host input: one line, escaped, exit 1 -----------------------------
+
+def hostile_root(tmp_path):
+    """m60-t4 with a T4 vendor file no kernel writes and an odd entry."""
+    host = tmp_path / 'host'
+    fakehost.build(fakehost.HOSTS['m60-t4'], host)
+    devices = host / 'sys/bus/pci/devices'
+    (devices / '0000:81:01.0/vendor').write_bytes(b'\xff\xfe\x1b[2J\n')
+    (devices / os.fsdecode(b'evil\x1b]0;owned\x07\xff')).mkdir()
+    return str(host)
+
+
+def test_check_names_what_sysfs_holds_escaped(openstack, tmp_path):
+    code, out, err = openstack('gpu', 'host', 'check', '--root',
+                               hostile_root(tmp_path), '-f', 'json')
+    assert code == 1
+    assert '\x1b' not in out + err and '\x07' not in out + err
+    data = json.loads(out)
+    assert [p['message'] for p in data['problems']] == [
+        "sys/bus/pci/devices/0000:81:01.0/vendor holds '\\xff\\xfe"
+        "\\x1b[2J', not a PCI id like 0x10de",
+        "sys/bus/pci/devices has an entry 'evil\\x1b]0;owned\\x07\\xff', "
+        'not a PCI address like 0000:81:00.0']
+    assert [g['address'] for g in data['gpus']] == ['0000:02:00.0',
+                                                    '0000:81:00.0']
+    assert 'host is not ready for GPU passthrough: 2 problems' in err
+
+
+def test_config_refuses_a_sysfs_it_cannot_read(openstack, tmp_path):
+    output = tmp_path / 'nova-pci.conf'
+    code, out, err = openstack('gpu', 'host', 'config', '--root',
+                               hostile_root(tmp_path), '--output',
+                               str(output))
+    assert (code, out) == (1, '')
+    assert not output.exists()
+    [line] = [line for line in error_lines(err)
+              if line.startswith('cannot read this host: ')]
+    assert line.endswith("not a PCI id like 0x10de (and 1 more); run "
+                         "'openstack gpu host check' for the details")
+    assert '\x1b' not in err
+
+
+def test_config_never_writes_an_empty_vendor_id(openstack, tmp_path):
+    # It used to write "vendor_id": "" that its own check then refused.
+    host = tmp_path / 'host'
+    fakehost.build(fakehost.HOSTS['m60-t4'], host)
+    (host / 'sys/bus/pci/devices/0000:81:01.0/vendor').unlink()
+    code, out, err = openstack('gpu', 'host', 'config', '--root', str(host))
+    assert (code, out) == (1, '')
+    assert ('cannot read this host: sys/bus/pci/devices/0000:81:01.0/vendor '
+            'is missing') in err
+
+
+def test_nova_conf_path_is_shown_escaped(openstack, tmp_path):
+    conf = tmp_path / 'nova\x1b[2J.conf'
+    conf.write_text('[pci]\n')
+    code, out, _ = openstack('gpu', 'host', 'check', '--root',
+                             root('m60-t4'), '--nova-conf', str(conf),
+                             '-c', 'nova_conf')
+    assert "nova\\x1b[2J.conf'" in out and '\x1b' not in out
+
+
+# --output: whole or not at all ---------------------------------------------
+
+def test_force_never_replaces_a_directory(openstack, tmp_path):
+    for force in ([], ['--force']):
+        code, out, err = openstack('gpu', 'host', 'config', '--root',
+                                   root('m60-t4'), '--output',
+                                   str(tmp_path), *force)
+        assert (code, out) == (1, '')
+        assert (f"--output '{tmp_path}' is a directory: give the name of a "
+                'file (--force never replaces a directory)') in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_output_keeps_the_mode_of_the_file_it_replaces(openstack, tmp_path):
+    output = tmp_path / 'nova-pci.conf'
+    output.write_text('old\n')
+    output.chmod(0o640)
+    code, _, _ = openstack('gpu', 'host', 'config', '--root',
+                           root('m60-t4'), '--output', str(output),
+                           '--force')
+    assert code == 0
+    assert output.stat().st_mode & 0o777 == 0o640
+    assert os.listdir(tmp_path) == ['nova-pci.conf']
+
+
+def _file_size_limit(limit):
+    def apply():
+        # A write past the limit fails with EFBIG (SIGXFSZ ignored).
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def test_output_that_fails_half_way_leaves_the_old_file(tmp_path):
+    output = tmp_path / 'nova-pci.conf'
+    output.write_text('old\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+    result = subprocess.run(
+        [OPENSTACK, 'gpu', 'host', 'config', '--root', root('m60-t4'),
+         '--output', str(output), '--force'], capture_output=True,
+        text=True, env=env, preexec_fn=_file_size_limit(200), timeout=120)
+    assert result.returncode == 1
+    assert f"cannot write --output '{output}': File too large" in \
+        result.stderr
+    assert 'Traceback' not in result.stderr
+    assert output.read_text() == 'old\n'
+    assert os.listdir(tmp_path) == ['nova-pci.conf']

@@ -375,3 +375,28 @@ def test_finding_as_dict_and_line():
     assert finding.as_dict() == {'severity': 'problem', 'check': 'gpu',
                                  'subject': 'x', 'message': 'bad',
                                  'fix': 'fix it'}
+
+
+# a sysfs Linux never writes -------------------------------------------------
+
+def test_a_gpu_sysfs_cannot_describe_is_a_problem_not_ready(tmp_path):
+    root = fakehost.build(M60_T4, tmp_path / 'host')
+    (tmp_path / 'host/sys/bus/pci/devices/0000:81:01.0/vendor').write_text('')
+    report = readiness.check_host(sysfs.read_host(root))
+    assert not report.ready
+    [problem] = report.problems
+    assert (problem.check, problem.subject) == (
+        'sysfs', 'sys/bus/pci/devices/0000:81:01.0/vendor')
+    assert problem.line == (
+        'sys/bus/pci/devices/0000:81:01.0/vendor is empty, not a PCI id like '
+        '0x10de: Linux never writes that there: check the copy given as '
+        '--root (keep its files and symlinks as they are), or the kernel log '
+        'of this host')
+
+
+def test_no_gpu_is_not_claimed_when_sysfs_could_not_be_read(tmp_path):
+    root = fakehost.build(fakehost.HOSTS['iommu-off'], tmp_path / 'host')
+    (tmp_path / 'host/sys/bus/pci/devices/0000:81:00.0/class').write_text(
+        'VGA\n')
+    report = readiness.check_host(sysfs.read_host(root))
+    assert [f.check for f in report.problems] == ['sysfs', 'iommu']

@@ -1,4 +1,5 @@
 import dataclasses
+import os
 import shutil
 
 import pytest
@@ -131,3 +132,125 @@ def test_check_root(tmp_path):
         sysfs.check_root(str(tmp_path / 'missing'))
     with pytest.raises(sysfs.RootError, match='has no sys/bus/pci/devices'):
         sysfs.check_root(str(tmp_path))
+
+
+# what Linux never writes: left out, named, escaped -------------------------
+
+P4 = 'sys/bus/pci/devices/0000:81:00.0'
+
+
+def hostile(tmp_path, relative, data=None, link=None):
+    """m60-t4 with one entry replaced: file bytes, a link, or removed."""
+    root = tmp_path / 'host'
+    fakehost.build(fakehost.HOSTS['p4-nvidia'], root)
+    path = root / relative
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    if link is not None:
+        os.symlink(link, path)
+    elif data is not None:
+        path.write_bytes(data)
+    return sysfs.read_host(str(root))
+
+
+@pytest.mark.parametrize('name, data, message', [
+    ('vendor', b'\xff\xfe\n', "vendor holds '\\xff\\xfe', not a PCI id "
+                              'like 0x10de'),
+    ('vendor', b'', 'vendor is empty, not a PCI id like 0x10de'),
+    ('vendor', b'\n', 'vendor is empty, not a PCI id like 0x10de'),
+    ('vendor', None, 'vendor is missing'),
+    ('device', b'0x1bb3\x1b[2J\n', "device holds '0x1bb3\\x1b[2J', not a "
+                                   'PCI id like 0x10de'),
+    ('device', b'0x1bb30\n', "device holds '0x1bb30', not a PCI id"),
+    ('class', b'VGA\n', "class holds 'VGA', not a PCI class like 0x030200"),
+    ('class', None, 'class is missing'),
+    ('subsystem_vendor', b'10de\n', "subsystem_vendor holds '10de', not a "
+                                    'PCI id'),
+    ('numa_node', b'one\n', "numa_node holds 'one', not a number"),
+    ('sriov_totalvfs', b'\xc3\xa9\n', "sriov_totalvfs holds '\\xc3\\xa9', "
+                                      'not a number'),
+    ('vendor', b'0x' + b'a' * 70, "vendor holds '0xaaaaaaaaaaaaaaaaaaaaaaaa"
+                                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'... "
+                                  '(72 bytes), not a PCI id'),
+])
+def test_a_device_file_linux_never_writes(tmp_path, name, data, message):
+    host = hostile(tmp_path, f'{P4}/{name}', data)
+    assert '0000:81:00.0' not in host.devices
+    assert '0000:81:01.0' in host.devices
+    [error] = host.errors
+    assert error.path == f'{P4}/{name}'
+    assert error.message.startswith(f'{P4}/{message}')
+
+
+def test_an_unreadable_device_file(tmp_path):
+    root = tmp_path / 'host'
+    fakehost.build(fakehost.HOSTS['p4-nvidia'], root)
+    (root / P4 / 'vendor').unlink()
+    (root / P4 / 'vendor').mkdir()
+    [error] = sysfs.read_host(str(root)).errors
+    assert error.message == f'{P4}/vendor cannot be read (Is a directory)'
+
+
+@pytest.mark.parametrize('name, target, message', [
+    ('driver', '../../../../bus/pci/drivers/nv\x1bidia',
+     "driver links to 'nv\\x1bidia', not a name like vfio-pci or dmar0"),
+    ('driver', os.fsdecode(b'../drivers/\xff'),
+     "driver links to '\\xff', not a name like vfio-pci"),
+    ('iommu_group', '../../../../kernel/iommu_groups/4x',
+     "iommu_group links to '4x', not an IOMMU group number"),
+])
+def test_a_link_linux_never_makes(tmp_path, name, target, message):
+    host = hostile(tmp_path, f'{P4}/{name}', link=target)
+    assert '0000:81:00.0' not in host.devices
+    [error] = host.errors
+    assert error.message.startswith(f'{P4}/{message}')
+
+
+@pytest.mark.parametrize('name, shown', [
+    ('foo', "'foo'"),
+    ('0000:81:00.0\x1b[31m', "'0000:81:00.0\\x1b[31m'"),
+    (os.fsdecode(b'0000:81:00.\xff'), "'0000:81:00.\\xff'"),
+    ('0000:81:00.8', "'0000:81:00.8'"),
+])
+def test_odd_names_under_bus_pci_devices(tmp_path, name, shown):
+    root = tmp_path / 'host'
+    fakehost.build(fakehost.HOSTS['p4-nvidia'], root)
+    (root / 'sys/bus/pci/devices' / name).mkdir()
+    host = sysfs.read_host(str(root))
+    [error] = host.errors
+    assert error.message == (f'sys/bus/pci/devices has an entry {shown}, '
+                             'not a PCI address like 0000:81:00.0')
+    assert len(host.gpus()) == 3
+
+
+@pytest.mark.parametrize('relative, data, message', [
+    ('proc/cmdline', b'ro intel_iommu=on \xff\n',
+     "proc/cmdline holds 'ro intel_iommu=on \\xff', which is not UTF-8"),
+    ('proc/cmdline', b'ro intel_iommu=on\x1b[2J\n',
+     "proc/cmdline holds 'intel_iommu=on\\x1b[2J', with characters no kernel "
+     'argument has'),
+    ('proc/sys/kernel/osrelease', b'../../../etc\n',
+     "proc/sys/kernel/osrelease holds '../../../etc', not a kernel release"),
+])
+def test_procfs_files_linux_never_writes(tmp_path, relative, data, message):
+    host = hostile(tmp_path, relative, data)
+    [error] = host.errors
+    assert error.message.startswith(message)
+    assert host.cmdline == '' or host.kernel_release is None
+
+
+def test_odd_iommu_unit_names_are_left_out(tmp_path):
+    root = tmp_path / 'host'
+    fakehost.build(fakehost.HOSTS['p4-nvidia'], root)
+    (root / 'sys/class/iommu/dmar\x1b9').mkdir()
+    host = sysfs.read_host(str(root))
+    assert host.iommu_units == ('dmar0', 'dmar1')
+    [error] = host.errors
+    assert error.message == ("sys/class/iommu has an entry 'dmar\\x1b9', not "
+                             'a name like vfio-pci or dmar0')
+
+
+def test_cpuinfo_that_is_not_utf8_still_names_the_vendor(tmp_path):
+    host = hostile(tmp_path, 'proc/cpuinfo',
+                   b'model name\t: \xff\nvendor_id\t: GenuineIntel\n')
+    assert host.cpu_vendor == 'intel' and host.errors == ()
