@@ -1,0 +1,51 @@
+"""The property every family checks, and the shared Hypothesis settings."""
+
+import hypothesis
+
+from osc_gpu.rules import strictness
+
+# Deterministic (same examples on every run), no example database, no
+# per-example deadline (the judge is a process away). Families pick
+# max_examples with settings(DIFFERENTIAL, max_examples=N).
+DIFFERENTIAL = hypothesis.settings(
+    derandomize=True, database=None, deadline=None, max_examples=2000,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow,
+                           hypothesis.HealthCheck.data_too_large,
+                           hypothesis.HealthCheck.filter_too_much],
+    print_blob=False)
+
+
+def ours(check, *args):
+    """``(ok, message)`` of one of osc-gpu's checks."""
+    try:
+        check(*args)
+    except ValueError as exc:
+        return False, str(exc)
+    return True, ''
+
+
+def covering(matchers, case):
+    """The ids of the deliberate strictness entries that cover ``case``."""
+    return [sid for sid, applies in matchers.items() if applies(case)]
+
+
+def check(nova, ours_ok, our_message, case, matchers):
+    """Never looser than nova; stricter only as documented.
+
+    ``nova`` is the judge's verdict, ``ours_ok``/``our_message`` osc-gpu's,
+    ``matchers`` ``{strictness id: predicate(case)}``. Returns the ids that
+    excused a refusal (empty when none was needed).
+    """
+    if ours_ok:
+        assert nova.ok, ('osc-gpu accepts %r but nova refuses it: %s'
+                         % (case, nova.why))
+        return []
+    if not nova.ok:
+        return []
+    ids = covering(matchers, case)
+    assert ids, ('osc-gpu refuses %r (%s) but nova accepts it, and no '
+                 'DELIBERATE_STRICTNESS entry covers it' % (case,
+                                                            our_message))
+    unknown = [i for i in ids if i not in strictness.BY_ID]
+    assert not unknown, 'matchers for undocumented strictness: %s' % unknown
+    return ids
