@@ -124,7 +124,9 @@ def up():
     render.render_all(secrets, description,
                       debug=bool(os.environ.get('DEVCLOUD_DEBUG')))
     db, epmd, rabbit, keystone, placement, glance, neutron, nova_api, \
-        conductor, scheduler, *computes = services.all_services(description)
+        conductor, scheduler, cinder_api, cinder_scheduler, cinder_volume, \
+        *computes = services.all_services(description)
+    cinder = [cinder_api, cinder_scheduler, cinder_volume]
 
     # The database and the message bus first; rabbit boots while the
     # schemas are created.
@@ -149,9 +151,12 @@ def up():
         start_missing(nova)
 
     # A compute pings the conductor at start and waits 10 s per lost ping.
+    # cinder starts with the computes, so it does not slow the conductor
+    # down on two cores.
     wait_ready([rabbit, conductor])
-    start_missing(computes)
-    wait_ready([placement, glance, neutron, nova_api, scheduler] + computes)
+    start_missing(computes + cinder)
+    wait_ready([placement, glance, neutron, nova_api, scheduler] + computes
+               + cinder)
     if not databases.done('image'):
         venv_python('devcloud_lib.cloudapi', 'image')
         databases.mark('image')

@@ -24,6 +24,8 @@ CATALOG = (
     ('glance', 'image', 'glance', ''),
     ('nova', 'compute', 'nova', '/v2.1'),
     ('neutron', 'network', 'neutron', ''),
+    # keystoneauth finds it for 'volumev3' and 'block-storage' alike.
+    ('cinder', 'block-storage', 'cinder', '/v3'),
 )
 INTERFACES = ('public', 'internal', 'admin')
 IMAGE_NAME = 'tiny-raw'

@@ -20,6 +20,7 @@ os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
 from nova.cmd import compute as compute_cmd  # noqa: E402
 
 import fixtures  # noqa: E402
+from lxml import etree  # noqa: E402
 
 from nova.tests import fixtures as nova_fixtures  # noqa: E402
 from nova.tests.fixtures import libvirt as fakelibvirt  # noqa: E402
@@ -188,6 +189,65 @@ class SavedDomains:
 
         fakelibvirt.Domain.createWithFlags = create_with_flags
         fakelibvirt.Domain.destroy = destroy
+
+        attach, detach = (fakelibvirt.Domain.attachDeviceFlags,
+                          fakelibvirt.Domain.detachDeviceFlags)
+
+        def attach_device_flags(dom, xml, flags):
+            attach(dom, xml, flags)
+            saved._edit_disks(dom.UUIDString(), xml, add=True)
+
+        def detach_device_flags(dom, xml, flags):
+            alias = saved._disk_alias(dom, xml)
+            detach(dom, xml, flags)
+            saved._edit_disks(dom.UUIDString(), xml, add=False)
+            if alias and flags & fakelibvirt.VIR_DOMAIN_AFFECT_LIVE:
+                # Real libvirt tells nova the guest let the disk go; without
+                # this nova waits [libvirt] device_detach_timeout (20 s).
+                event = fakelibvirt.VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED
+                callback = dom._connection._event_callbacks.get(event)
+                if callback:
+                    callback[0](dom._connection, dom, alias, callback[1])
+
+        fakelibvirt.Domain.attachDeviceFlags = attach_device_flags
+        fakelibvirt.Domain.detachDeviceFlags = detach_device_flags
+
+    @staticmethod
+    def _disk_alias(dom, xml):
+        """The alias of the disk xml names (by target dev), or None."""
+        if not xml.startswith('<disk'):
+            return None
+        element = etree.fromstring(xml)
+        alias = element.find('./alias')
+        if alias is not None:
+            return alias.get('name')
+        target = element.find('./target')
+        dev = target.get('dev') if target is not None else None
+        for disk in dom._def['devices']['disks']:
+            if disk.get('target_dev') == dev:
+                return disk.get('alias')
+        return None
+
+    def _edit_disks(self, uuid, xml, add):
+        """Add the <disk> xml to, or remove it (by target dev) from, the
+        saved domain XML: nova attaches and detaches volumes without
+        defining the domain again."""
+        path = self._path(uuid)
+        if not xml.startswith('<disk') or not os.path.exists(path):
+            return
+        disk = etree.fromstring(xml)
+        target = disk.find('./target').get('dev')
+        tree = etree.parse(path)
+        devices = tree.getroot().find('./devices')
+        for old in devices.findall('./disk'):
+            if old.find('./target').get('dev') == target:
+                devices.remove(old)
+        if add:
+            disk.tail = '\n    '
+            devices.append(disk)
+        tmp = self._path(uuid, '.xml.tmp')
+        tree.write(tmp)
+        os.replace(tmp, path)
 
     def _save(self, uuid, xml, running):
         tmp = self._path(uuid, '.xml.tmp')

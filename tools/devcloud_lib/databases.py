@@ -13,7 +13,7 @@ from devcloud_lib import services
 from devcloud_lib import settings
 
 DATABASES = ('keystone', 'glance', 'placement', 'nova_api', 'nova',
-             'nova_cell0', 'neutron')
+             'nova_cell0', 'neutron', 'cinder')
 
 
 def _marker(step):
@@ -53,7 +53,10 @@ def sql(statements):
 
 
 def create_databases(secrets):
-    if done('databases'):
+    # The marker names the list: a state folder made before a database
+    # was added gets it on the next `up`.
+    step = 'databases-' + '-'.join(DATABASES)
+    if done(step):
         return
     password = secrets['database']
     sql(''.join(f'CREATE DATABASE IF NOT EXISTS {db} CHARACTER SET utf8mb4;'
@@ -61,7 +64,7 @@ def create_databases(secrets):
         + f"CREATE USER IF NOT EXISTS 'devcloud'@'localhost' "
           f"IDENTIFIED BY '{password}';"
           "GRANT ALL PRIVILEGES ON *.* TO 'devcloud'@'localhost';")
-    mark('databases')
+    mark(step)
 
 
 def _venv_bin(name):
@@ -111,6 +114,10 @@ def schema_chains(secrets):
                                           '--name', 'cell1']),
             ('nova-db-sync', nova + ['db', 'sync']),
         ],
+        'cinder': [
+            ('cinder-db-sync', [_venv_bin('cinder-manage'), '--config-file',
+                                render.etc('cinder', 'cinder.conf'),
+                                'db', 'sync'])],
         'neutron': [
             ('neutron-db-sync', [
                 _venv_bin('neutron-db-manage'),

@@ -165,6 +165,47 @@ def neutron(secrets, debug, venv_etc):
     })
 
 
+def cinder(secrets, debug, venv_etc):
+    state = os.path.join(settings.DATA, 'cinder')
+    shutil.copy(os.path.join(venv_etc, 'cinder', 'api-paste.ini'),
+                etc('cinder', 'api-paste.ini'))
+    _write_ini(etc('cinder', 'cinder.conf'), {
+        'DEFAULT': dict(_common(debug), **{
+            'transport_url': transport_url(),
+            'auth_strategy': 'keystone',
+            'my_ip': settings.HOST,
+            # the volume service is devcloud@devcloud
+            'host': 'devcloud',
+            'state_path': state,
+            'api_paste_config': etc('cinder', 'api-paste.ini'),
+            'glance_api_servers': settings.url('glance'),
+            'enabled_backends': 'devcloud',
+            'default_volume_type': '__DEFAULT__',
+            # The scheduler holds requests until the first capacity report
+            # or this many seconds (default 60).
+            'scheduler_driver_init_wait_time': 10,
+            # Plenty for parallel functional tests.
+            'quota_volumes': 500,
+            'quota_snapshots': 500,
+            'quota_gigabytes': 10000,
+        }),
+        'database': {'connection': db_url('cinder', secrets)},
+        'keystone_authtoken': authtoken('cinder', secrets),
+        'nova': service_auth('cinder', secrets),
+        'service_user': dict(service_auth('cinder', secrets),
+                             send_service_user_token=True),
+        'coordination': {
+            'backend_url': 'file://' + os.path.join(state, 'coordination')},
+        'oslo_concurrency': {'lock_path': os.path.join(state, 'locks')},
+        'oslo_messaging_notifications': _no_notifications(),
+        'devcloud': {
+            'volume_driver': 'devcloud_lib.cinder_driver.FileVolumeDriver',
+            'volume_backend_name': 'devcloud',
+            'devcloud_volumes_dir': os.path.join(state, 'volumes'),
+        },
+    })
+
+
 def rabbitmq():
     port = settings.ports()['rabbitmq']
     _write(etc('rabbitmq', 'rabbitmq.conf'),
@@ -195,6 +236,10 @@ def nova(secrets, debug, venv_etc, description):
         'placement': service_auth('placement', secrets),
         'neutron': service_auth('neutron', secrets),
         'glance': {'region_name': settings.REGION},
+        # catalog_info keeps its default, volumev3::publicURL:
+        # keystoneauth matches that alias to the block-storage service.
+        'cinder': dict(service_auth('nova', secrets),
+                       os_region_name=settings.REGION),
         'service_user': dict(service_auth('nova', secrets),
                              send_service_user_token=True),
         'conductor': {'workers': 1},
@@ -319,7 +364,8 @@ def clouds_yaml(secrets, description):
 
 def render_all(secrets, description, debug=False):
     venv_etc = os.path.join(settings.VENV, 'etc')
-    for folder in ('keystone', 'placement', 'glance', 'neutron', 'nova'):
+    for folder in ('keystone', 'placement', 'glance', 'neutron', 'nova',
+                   'cinder'):
         os.makedirs(etc(folder), exist_ok=True)
     rabbitmq()
     keystone(secrets, debug)
@@ -327,4 +373,5 @@ def render_all(secrets, description, debug=False):
     glance(secrets, debug, venv_etc)
     neutron(secrets, debug, venv_etc)
     nova(secrets, debug, venv_etc, description)
+    cinder(secrets, debug, venv_etc)
     clouds_yaml(secrets, description)

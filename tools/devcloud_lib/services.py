@@ -183,6 +183,31 @@ def nova_api():
                 OS_NOVA_CONFIG_FILES='api-paste.ini;nova.conf;controller.conf')
 
 
+CINDER_VOLUME_HOST = 'devcloud@devcloud'     # [DEFAULT] host @ backend
+
+
+def cinder_args():
+    return ['--config-file', render.etc('cinder', 'cinder.conf')]
+
+
+def cinder_api():
+    return _api('cinder-api', 'cinder.wsgi.api', settings.ports()['cinder'],
+                '/', DEVCLOUD_WSGI_ARGS=' '.join(cinder_args()))
+
+
+def cinder_scheduler():
+    return Service('cinder-scheduler',
+                   [os.path.join(settings.VENV, 'bin', 'cinder-scheduler')]
+                   + cinder_args(), venv_env(), queue='cinder-scheduler')
+
+
+def cinder_volume():
+    argv = [os.path.join(settings.VENV, 'bin', 'python'),
+            '-m', 'devcloud_lib.unforked', 'cinder-volume'] + cinder_args()
+    return Service('cinder-volume', argv, venv_env(),
+                   queue='cinder-volume.' + CINDER_VOLUME_HOST)
+
+
 def nova_controller_args():
     return ['--config-file', render.etc('nova', 'nova.conf'),
             '--config-file', render.etc('nova', 'controller.conf')]
@@ -213,7 +238,8 @@ def all_services(description):
     return ([mariadb(), epmd(), rabbitmq(), keystone(), placement(),
              glance(), neutron(), nova_api(),
              nova_service('nova-conductor', 'conductor'),
-             nova_service('nova-scheduler', 'scheduler')]
+             nova_service('nova-scheduler', 'scheduler'),
+             cinder_api(), cinder_scheduler(), cinder_volume()]
             + [nova_compute(name) for name in compute_names(description)])
 
 

@@ -40,6 +40,7 @@ DEFAULT_PORTS = {
     'nova': 8774,
     'placement': 8778,
     'neutron': 9696,
+    'cinder': 8776,
     'mariadb': 3306,
     'rabbitmq': 5672,
     # Erlang's port mapper and distribution port: private ones, so the
@@ -81,18 +82,25 @@ def load_nodes():
 
 
 # Service users that get the admin and service roles in project 'service'.
-SERVICE_USERS = ('nova', 'neutron', 'glance', 'placement')
+SERVICE_USERS = ('nova', 'neutron', 'glance', 'placement', 'cinder')
 
 
 def load_secrets():
-    """Passwords, generated once and kept in the state folder."""
+    """Passwords, generated once and kept in the state folder; a user
+    added since (an older state folder has no 'cinder') gets one too."""
+    values = {}
     if os.path.exists(SECRETS_FILE):
         with open(SECRETS_FILE) as f:
-            return json.load(f)
+            values = json.load(f)
     names = ('admin', 'member', 'database') + SERVICE_USERS
-    values = {name: secrets.token_urlsafe(18) for name in names}
+    missing = [name for name in names if name not in values]
+    if not missing:
+        return values
+    values.update({name: secrets.token_urlsafe(18) for name in missing})
     os.makedirs(STATE, exist_ok=True)
-    fd = os.open(SECRETS_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = SECRETS_FILE + '.tmp'
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as f:
         json.dump(values, f, indent=1)
+    os.replace(tmp, SECRETS_FILE)
     return values
