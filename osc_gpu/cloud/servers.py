@@ -29,7 +29,8 @@ def create_server(gpu_cloud, attrs, explain=str):
     """Create the server; on failure remove one nova may have made anyway.
 
     ``attrs['metadata']`` must carry the request mark. ``explain`` turns
-    nova's refusal into the operator's terms.
+    nova's refusal into the operator's terms. Interrupted (Ctrl-C,
+    SIGTERM), it removes such a server too, then lets the interrupt go on.
     """
     try:
         return gpu_cloud.create_server(**attrs)
@@ -39,8 +40,16 @@ def create_server(gpu_cloud, attrs, explain=str):
         if not exc.refused:
             # The answer was lost or nova failed half-way: the server may
             # exist, and only our request mark can tell it.
-            line += _remove_lost_server(gpu_cloud, attrs)
+            line += _remove_lost_server(gpu_cloud, attrs)[0]
         raise errors.CloudError(line) from exc
+    except KeyboardInterrupt as interrupt:
+        # Ctrl-C or SIGTERM with the request on its way: nova may make
+        # the server, and the operator, who has no id, would never see it.
+        said, unknown = _remove_lost_server(gpu_cloud, attrs)
+        if unknown:
+            raise errors.CloudError("creating server '%s' was interrupted%s"
+                                    % (attrs['name'], said)) from interrupt
+        raise
 
 
 @contextlib.contextmanager
@@ -86,7 +95,8 @@ def existing_server(gpu_cloud, name, flavor):
 
 
 def _remove_lost_server(gpu_cloud, attrs):
-    """Delete the server a failed create may have made; say what happened."""
+    """Delete the server a failed create may have made; say what happened
+    (and, second, whether looking for it failed)."""
     mark = attrs['metadata'][REQUEST_MARK]
     try:
         lost = gpu_cloud.servers_marked(attrs['name'], REQUEST_MARK, mark)
@@ -95,10 +105,10 @@ def _remove_lost_server(gpu_cloud, attrs):
     except Exception as cleanup:
         return ("; nova may have created it all the same and looking for it "
                 "failed (%s): check 'openstack server list --name %s'"
-                % (cleanup, attrs['name']))
+                % (cleanup, attrs['name'])), True
     if lost:
-        return "; the server nova made all the same was deleted"
-    return ''
+        return "; the server nova made all the same was deleted", False
+    return '', False
 
 
 def delete_and_wait(gpu_cloud, server):

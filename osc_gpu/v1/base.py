@@ -114,6 +114,13 @@ class _DocstringHelpFormatter(_argparse.SmartHelpFormatter):
     ``Example::`` commands) as written, so ``--help`` shows them as the
     generated docs do."""
 
+    def _format_usage(self, usage, actions, groups, prefix):
+        # argparse never breaks inside a group such as (--a <x> | --b <y>),
+        # so a usage line can outgrow the terminal: break it at a space.
+        text = super()._format_usage(usage, actions, groups, prefix)
+        return '\n'.join(line for long_line in text.split('\n')
+                         for line in _wrapped(long_line, self._width))
+
     def _fill_text(self, text, width, indent):
         paragraphs = []
         for paragraph in text.split('\n\n'):
@@ -122,6 +129,25 @@ class _DocstringHelpFormatter(_argparse.SmartHelpFormatter):
             else:
                 paragraphs.append(super()._fill_text(paragraph, width, indent))
         return '\n\n'.join(paragraphs)
+
+
+def _wrapped(line, width):
+    """``line`` as lines of at most ``width`` (broken at spaces), each
+    continuation indented as the line and two more."""
+    indent = ' ' * (len(line) - len(line.lstrip(' ')))
+    lines = []
+    while len(line) > width:
+        spaces = [i for i in range(len(indent) + 1, width + 1)
+                  if line[i] == ' ']
+        # Rather before an option or '|' than between one and its value.
+        cut = next((i for i in reversed(spaces)
+                    if line[i + 1:i + 2] in ('-', '|', '[', '(')),
+                   spaces[-1] if spaces else None)
+        if cut is None:
+            break
+        lines.append(line[:cut].rstrip())
+        line = indent + '  ' + line[cut:].lstrip()
+    return lines + [line]
 
 
 def one_line_errors(parser):

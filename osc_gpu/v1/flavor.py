@@ -1,7 +1,5 @@
 """``openstack gpu flavor create|list|show|delete``."""
 
-import argparse
-
 from osc_lib.cli import format_columns
 from osc_lib.cli import parseractions
 from osc_lib.command import command
@@ -20,6 +18,14 @@ _LIST_COLUMNS = ('id', 'name', 'gpus', 'hide_hypervisor', 'numa_policy',
                  'vcpus', 'ram', 'disk', 'is_public')
 _LIST_HEADERS = ('ID', 'Name', 'GPUs', 'Hide Hypervisor', 'NUMA Policy',
                  'VCPUs', 'RAM', 'Disk', 'Is Public')
+# (option, default, metavar, help): ASCII digits within nova's bounds.
+_SIZES = (
+    ('--vcpus', 1, '<vcpus>', 'Number of vCPUs (default 1)'),
+    ('--ram', 256, '<size-mb>', 'Memory size in MB (default 256M)'),
+    ('--disk', 0, '<size-gb>', 'Disk size in GB (default 0G)'),
+    ('--ephemeral', 0, '<size-gb>', 'Ephemeral disk size in GB (default 0G)'),
+    ('--swap', 0, '<size-mb>', 'Swap space size in MB (default 0M)'),
+)
 
 
 def _flavor_row(flavor, columns):
@@ -32,19 +38,6 @@ def _flavor_row(flavor, columns):
     }
     return tuple(values[c] if c in values else getattr(flavor, c, None)
                  for c in columns)
-
-
-def _whole_number(minimum):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(
-                "'%s' is not a whole number of at least %d" % (text, minimum))
-        return value
-    return parse
 
 
 class CreateGpuFlavor(base.CloudCommandMixin, command.ShowOne):
@@ -64,6 +57,7 @@ class CreateGpuFlavor(base.CloudCommandMixin, command.ShowOne):
     def get_parser(self, prog_name):
         parser = base.one_line_errors(super().get_parser(prog_name))
         parser.add_argument('name', metavar='<flavor-name>',
+                            type=base.text('flavor name'),
                             help='New flavor name')
         parser.add_argument(
             '--gpu', metavar='<alias:count>', action='append',
@@ -71,22 +65,12 @@ class CreateGpuFlavor(base.CloudCommandMixin, command.ShowOne):
             help='GPUs to pass through, by [pci] alias name and count, e.g. '
                  'P4:2 (repeat, or give a comma list as nova writes it)')
         parser.add_argument('--id', metavar='<id>',
+                            type=base.text('flavor ID'),
                             help='Unique flavor ID (default: generated)')
-        parser.add_argument('--vcpus', type=_whole_number(1), default=1,
-                            metavar='<vcpus>',
-                            help='Number of vCPUs (default 1)')
-        parser.add_argument('--ram', type=_whole_number(1), default=256,
-                            metavar='<size-mb>',
-                            help='Memory size in MB (default 256M)')
-        parser.add_argument('--disk', type=_whole_number(0), default=0,
-                            metavar='<size-gb>',
-                            help='Disk size in GB (default 0G)')
-        parser.add_argument('--ephemeral', type=_whole_number(0), default=0,
-                            metavar='<size-gb>',
-                            help='Ephemeral disk size in GB (default 0G)')
-        parser.add_argument('--swap', type=_whole_number(0), default=0,
-                            metavar='<size-mb>',
-                            help='Swap space size in MB (default 0M)')
+        for option, default, metavar, help_text in _SIZES:
+            parser.add_argument(option, type=base.whole_number(option),
+                                default=default, metavar=metavar,
+                                help=help_text)
         public = parser.add_mutually_exclusive_group()
         public.add_argument('--public', dest='public', action='store_true',
                             default=True,
@@ -96,11 +80,14 @@ class CreateGpuFlavor(base.CloudCommandMixin, command.ShowOne):
                             help='Flavor is not available to other projects')
         parser.add_argument(
             '--project', metavar='<project>', action='append', default=[],
+            type=base.text('project'),
             help='Allow <project> (name or ID) to use the private flavor '
                  '(repeat for several projects)')
         parser.add_argument('--project-domain', metavar='<project-domain>',
+                            type=base.text('project domain'),
                             help='Domain the projects belong to')
         parser.add_argument('--description', metavar='<description>',
+                            type=base.text('flavor description'),
                             help='Description for the flavor')
         parser.add_argument(
             '--property', metavar='<key=value>', dest='properties',
@@ -220,6 +207,7 @@ class ShowGpuFlavor(base.CloudCommandMixin, command.ShowOne):
     def get_parser(self, prog_name):
         parser = base.one_line_errors(super().get_parser(prog_name))
         parser.add_argument('flavor', metavar='<flavor>',
+                            type=base.text('flavor'),
                             help='Flavor to show (name or ID)')
         return parser
 
@@ -239,6 +227,7 @@ class DeleteGpuFlavor(base.CloudCommandMixin, command.Command):
     def get_parser(self, prog_name):
         parser = base.one_line_errors(super().get_parser(prog_name))
         parser.add_argument('flavors', metavar='<flavor>', nargs='+',
+                            type=base.text('flavor'),
                             help='Flavor(s) to delete (name or ID)')
         return parser
 

@@ -27,6 +27,7 @@ class PrepareGpuImage(base.CloudCommandMixin, command.ShowOne):
     def get_parser(self, prog_name):
         parser = base.one_line_errors(super().get_parser(prog_name))
         parser.add_argument('image', metavar='<image>',
+                            type=base.text('image'),
                             help='Image to prepare (name or ID)')
         base.add_hide_hypervisor_options(
             parser, 'img_hide_hypervisor_id=true, nova Pike or later',

@@ -9,9 +9,11 @@ from osc_lib.command import command
 
 from osc_gpu.cloud import servers
 from osc_gpu.cloud import waiting
+from osc_gpu.rules import echo
 from osc_gpu.rules import faults
 from osc_gpu.rules import gpu_request
 from osc_gpu.rules import image_properties
+from osc_gpu.rules import inputs
 from osc_gpu.rules import preflight
 from osc_gpu.v1 import base
 
@@ -35,7 +37,8 @@ def _nics(parsed_args, gpu_cloud):
     return networks or 'auto'
 
 
-def _check_nics(parsed_args):
+def _check_options(parsed_args):
+    """What argparse cannot check alone: --nic and --property."""
     specs = parsed_args.nics
     if ('none' in specs or 'auto' in specs) and (
             len(specs) > 1 or parsed_args.networks):
@@ -44,9 +47,40 @@ def _check_nics(parsed_args):
     for spec in specs:
         key, sep, value = spec.partition('=')
         if spec not in ('none', 'auto') and (
-                key not in _NIC_KEYS or not sep or not value):
-            base.fail("invalid --nic '%s': use none, auto, net-id=<uuid> or "
-                      "port-id=<uuid>" % spec)
+                key not in _NIC_KEYS or not inputs.is_uuid_like(value)):
+            base.fail('invalid --nic %s: use none, auto, net-id=<uuid> or '
+                      'port-id=<uuid>' % echo.quoted(spec))
+    try:
+        for key, value in parsed_args.properties.items():
+            inputs.check_text('metadata key', key)
+            inputs.check_text('metadata value', value)
+    except ValueError as exc:
+        base.fail('--property: %s' % exc)
+
+
+def _add_network_options(parser):
+    """--nic, --network, --key-name, --security-group, --availability-zone."""
+    parser.add_argument(
+        '--nic', dest='nics', action='append', default=[],
+        metavar='<nic>',
+        help='Network interface: none, auto, net-id=<uuid> or '
+             'port-id=<uuid> (repeat for more); none boots without '
+             'networking')
+    parser.add_argument('--network', dest='networks', action='append',
+                        default=[], metavar='<network>',
+                        type=base.text('network'),
+                        help='Attach to this network (name or ID)')
+    parser.add_argument('--key-name', metavar='<key-name>',
+                        type=base.text('key pair name'),
+                        help='Keypair to inject into the server')
+    parser.add_argument('--security-group', dest='security_groups',
+                        action='append', default=[],
+                        metavar='<security-group>',
+                        type=base.text('security group'),
+                        help='Security group (repeat for more)')
+    parser.add_argument('--availability-zone', metavar='<zone>',
+                        type=base.text('availability zone'),
+                        help='Availability zone to boot in')
 
 
 class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
@@ -69,27 +103,15 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
     def get_parser(self, prog_name):
         parser = base.one_line_errors(super().get_parser(prog_name))
         parser.add_argument('name', metavar='<server-name>',
+                            type=base.text('server name'),
                             help='New server name')
         parser.add_argument('--flavor', required=True, metavar='<flavor>',
+                            type=base.text('flavor'),
                             help='GPU flavor (name or ID)')
         parser.add_argument('--image', required=True, metavar='<image>',
+                            type=base.text('image'),
                             help='Image to boot (name or ID)')
-        parser.add_argument(
-            '--nic', dest='nics', action='append', default=[],
-            metavar='<none|auto|net-id=<uuid>|port-id=<uuid>>',
-            help='Network interface (repeat for more); none boots without '
-                 'networking')
-        parser.add_argument('--network', dest='networks', action='append',
-                            default=[], metavar='<network>',
-                            help='Attach to this network (name or ID)')
-        parser.add_argument('--key-name', metavar='<key-name>',
-                            help='Keypair to inject into the server')
-        parser.add_argument('--security-group', dest='security_groups',
-                            action='append', default=[],
-                            metavar='<security-group>',
-                            help='Security group (repeat for more)')
-        parser.add_argument('--availability-zone', metavar='<zone>',
-                            help='Availability zone to boot in')
+        _add_network_options(parser)
         parser.add_argument('--property', dest='properties', default={},
                             action=parseractions.KeyValueAction,
                             metavar='<key=value>',
@@ -113,7 +135,7 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
                  'flavor, instead of creating a second one (re-run safe)')
         parser.add_argument('--wait', action='store_true',
                             help='Wait until the server is ACTIVE')
-        parser.add_argument('--wait-timeout', type=float, default=600,
+        parser.add_argument('--wait-timeout', type=base.seconds(), default=600,
                             metavar='<seconds>',
                             help='Give up waiting after this long '
                                  '(default 600)')
@@ -123,7 +145,7 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
         return parser
 
     def take_action(self, parsed_args):
-        _check_nics(parsed_args)
+        _check_options(parsed_args)
         gpu_cloud = self.gpu_cloud()
         flavor = gpu_cloud.find_flavor(parsed_args.flavor)
         image = gpu_cloud.find_image(parsed_args.image)
@@ -266,7 +288,11 @@ def _gpus(checks):
 def _read_user_data(path):
     try:
         with open(path, 'rb') as f:
-            return base64.b64encode(f.read()).decode('ascii')
+            encoded = base64.b64encode(f.read()).decode('ascii')
+        return inputs.check_user_data(encoded, path)
     except OSError as exc:
         raise argparse.ArgumentTypeError(
-            "cannot read user data file '%s': %s" % (path, exc.strerror))
+            'cannot read user data file %s: %s' % (echo.quoted(path),
+                                                   exc.strerror))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))

@@ -63,7 +63,8 @@ def test_bad_number_is_one_line_exit_1(cloud, capsys):
     assert code == 1
     # The program name is argv[0]'s: "openstack" on a real command line.
     assert err.strip().endswith("gpu flavor create: argument --ram: "
-                                "'lots' is not a whole number of at least 1")
+                                "'lots' is not a whole number from 1 to "
+                                "2147483647 (digits 0-9 only)")
     assert len(err.strip().splitlines()) == 1
     assert cloud.requests() == []
 

@@ -73,3 +73,45 @@ def test_sigterm_while_extra_specs_are_pending_rolls_the_flavor_back(
     assert ('DELETE', flavor_path) in cloud.writes(), cloud.requests
     assert process.returncode == interrupts.EXIT_STATUS, err
     assert err.strip() == 'gpu flavor create: stopped by SIGTERM'
+
+
+class _Killed(BaseException):
+    """What SIGTERM would do to a process that does not handle it."""
+
+
+def test_sigterm_while_the_server_create_answer_is_on_its_way(
+        requests_mock, tmp_path, monkeypatch, capsys):
+    """nova made the server, the answer never came back: no server is
+    left behind that the operator has no id of."""
+    from tests.unit import fakecloud
+    from tests.unit import fakeplacement
+
+    cloud = fakecloud.FakeCloud(requests_mock, tmp_path, monkeypatch)
+    cloud.placement = fakeplacement.FakePlacement(cloud)
+    cloud.placement.add_host('gpu-node-1', gpus=1)
+    cloud.add_image('ubuntu')
+    cloud.add_flavor('gpu.p4', {'pci_passthrough:alias': 'P4:1',
+                                'hw:hide_hypervisor_id': 'true'})
+    create = cloud._create_server
+
+    def made_then_terminated(request, context):
+        answer = create(request, context)
+        signal.raise_signal(signal.SIGTERM)
+        return answer
+    cloud.mock.post(cloud.compute_url + '/servers', status_code=202,
+                    json=made_then_terminated)
+
+    def killed(*args):
+        raise _Killed()
+    previous = signal.signal(signal.SIGTERM, killed)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            fakecloud.run(['gpu', 'server', 'create', 'vm', '--flavor',
+                           'gpu.p4', '--image', 'ubuntu', '--nic', 'none'],
+                          capsys)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert exited.value.code == interrupts.EXIT_STATUS
+    assert cloud.servers == {}
+    assert capsys.readouterr().err.strip() == (
+        'gpu server create: stopped by SIGTERM')
