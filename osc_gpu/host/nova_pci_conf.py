@@ -26,10 +26,22 @@ def parse_ini(text, path='nova.conf'):
     return nova_conf.parse_ini(text, path)
 
 
+# Far above any nova.conf (a few hundred KiB at most), far below what
+# would hurt to hold in memory; /dev/zero ends here too.
+MAX_BYTES = 16 * 1024 * 1024
+
+
 def read_nova_conf(path):
-    """Read the file; bytes that are not UTF-8 become an error line."""
+    """Read the file; bytes that are not UTF-8 become an error line.
+
+    A file above MAX_BYTES is not read: one error, no options.
+    """
     with open(path, 'rb') as f:
-        data = f.read()
+        data = f.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        return NovaConf(path, (), ((None, (
+            f'the file is larger than {MAX_BYTES >> 20} MiB, which no '
+            'nova.conf is: not read')),))
     text, error = nova_conf.decode(data)
     conf = nova_conf.parse_ini(text, path)
     if error:
@@ -227,9 +239,10 @@ class PciOptions:
 
 def read_pci_options(conf):
     """Read and check the file alone, with no host: the lint."""
-    findings = [Finding(PROBLEM, 'nova-conf', str(lineno),
-                        f'line {lineno}: {message}',
-                        'fix the line: nova refuses to start on it')
+    findings = [Finding(PROBLEM, 'nova-conf', str(lineno or conf.path),
+                        f'line {lineno}: {message}' if lineno else message,
+                        'fix the line: nova refuses to start on it'
+                        if lineno else 'give the path of a nova.conf')
                 for lineno, message in conf.errors]
     _legacy(conf, findings)
     _flags(conf, findings)

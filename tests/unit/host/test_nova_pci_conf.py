@@ -434,3 +434,19 @@ def test_deeply_nested_values_inside_valid_json_are_not_walked():
         'a JSON string, e.g. "10de"',
         'line 4 [pci] device_spec: address a JSON object: address bus a JSON '
         'list is not a regular expression']
+
+
+def test_a_file_too_large_for_a_nova_conf_is_not_read(tmp_path):
+    path = tmp_path / 'nova.conf'
+    path.write_bytes(b'[pci]\n' + b'#' * nova_pci_conf.MAX_BYTES)
+    conf = nova_pci_conf.read_nova_conf(str(path))
+    facts = sysfs.read_host(fakehost.fixture_root('p4-vfio'))
+    _, findings = nova_pci_conf.check_nova_conf(conf, facts, [])
+    assert lines(findings) == [
+        'the file is larger than 16 MiB, which no nova.conf is: not read: '
+        'give the path of a nova.conf']
+
+
+def test_an_endless_file_is_not_read():
+    conf = nova_pci_conf.read_nova_conf('/dev/zero')
+    assert conf.options == () and conf.errors[0][0] is None
