@@ -42,6 +42,8 @@ _FORMATS = {
 }
 _REQUIRED = ('vendor', 'device', 'class')
 ECHO_MAX = 60
+VALUE_MAX = 4096            # a sysfs attribute is at most a page
+TEXT_MAX = 64 << 20         # modules.dep, cpuinfo: whole, within reason
 PATH_MAX = 4096     # Linux's; longer is no path
 
 
@@ -89,10 +91,26 @@ class HostReader:
     def error(self, relative, message):
         self.errors.append(facts.ReadError(relative, f'{relative} {message}'))
 
-    def read_bytes(self, relative):
+    def read_head(self, relative, limit):
+        """Up to ``limit`` bytes of the file. Non-blocking, so a FIFO or a
+        terminal planted where a file belongs reads as empty or fails,
+        instead of waiting forever."""
+        fd = os.open(self.path(relative), os.O_RDONLY | os.O_NONBLOCK)
         try:
-            with open(self.path(relative), 'rb') as f:
-                return f.read(4096)
+            chunks, size = [], 0
+            while size < limit:
+                chunk = os.read(fd, min(limit - size, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            return b''.join(chunks)
+        finally:
+            os.close(fd)
+
+    def read_bytes(self, relative, limit=VALUE_MAX):
+        try:
+            return self.read_head(relative, limit)
         except OSError:
             return None
 
@@ -100,7 +118,7 @@ class HostReader:
         """The file's text, or ``default`` when it cannot be read. Bytes
         that are not UTF-8 read as U+FFFD: only for files whose words are
         looked up, never echoed (cpuinfo, module lists)."""
-        data = self.read_bytes(relative)
+        data = self.read_bytes(relative, TEXT_MAX)
         if data is None:
             return default
         return data.decode('utf-8', 'replace').strip()
@@ -108,8 +126,7 @@ class HostReader:
     def read_value(self, relative, kind, required=False):
         """A one-word sysfs value of ``kind`` (see _FORMATS), or None."""
         try:
-            with open(self.path(relative), 'rb') as f:
-                data = f.read(4096)
+            data = self.read_head(relative, VALUE_MAX)
         except FileNotFoundError:
             if required:
                 self.error(relative, 'is missing')

@@ -254,3 +254,26 @@ def test_cpuinfo_that_is_not_utf8_still_names_the_vendor(tmp_path):
     host = hostile(tmp_path, 'proc/cpuinfo',
                    b'model name\t: \xff\nvendor_id\t: GenuineIntel\n')
     assert host.cpu_vendor == 'intel' and host.errors == ()
+
+
+def test_vfio_pci_found_deep_in_a_long_modules_dep(tmp_path):
+    root = tmp_path / 'host'
+    fakehost.build(fakehost.HOSTS['p4-nvidia'], root)
+    dep = root / 'lib/modules/5.15.0-91-generic/modules.dep'
+    dep.write_text(''.join(f'kernel/drivers/misc/m{i}.ko:\n'
+                           for i in range(20000)) + fakehost.VFIO_DEP)
+    assert sysfs.read_host(str(root)).vfio.available
+
+
+def test_a_fifo_where_a_sysfs_file_belongs_does_not_hang(tmp_path):
+    root = tmp_path / 'host'
+    fakehost.build(fakehost.HOSTS['p4-nvidia'], root)
+    (root / P4 / 'vendor').unlink()
+    os.mkfifo(root / P4 / 'vendor')
+    os.mkfifo(root / 'proc/cpuinfo.fifo')
+    (root / 'proc/cpuinfo').unlink()
+    os.symlink('cpuinfo.fifo', root / 'proc/cpuinfo')
+    host = sysfs.read_host(str(root))
+    assert [e.message for e in host.errors] == [
+        f'{P4}/vendor is empty, not a PCI id like 0x10de']
+    assert host.cpu_vendor is None
