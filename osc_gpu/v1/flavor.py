@@ -184,7 +184,8 @@ class ListGpuFlavor(base.CloudCommandMixin, command.Lister):
                                                          parsed_args.alias):
                 continue
             rows.append(_flavor_row(flavor, _LIST_COLUMNS))
-        rows.sort(key=lambda row: row[1])
+        # A cloud may return a flavor without a name: sort it first.
+        rows.sort(key=lambda row: row[1] or '')
         return _LIST_HEADERS, rows
 
 

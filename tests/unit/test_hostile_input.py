@@ -174,3 +174,26 @@ def test_a_usage_line_argparse_cannot_break_is_broken_at_a_space(
     usage = parser.format_usage().splitlines()
     assert max(len(line) for line in usage) <= 80
     assert usage[-1].strip() == '--class <a-rather-long-metavar>)'
+
+
+def test_a_flavor_without_a_name_from_the_cloud_is_listed(cloud, capsys):
+    cloud.add_flavor(None, {'pci_passthrough:alias': 'P4:1'})
+    cloud.add_flavor('gpu.p4', {'pci_passthrough:alias': 'P4:1'})
+    code, out, err = run(['gpu', 'flavor', 'list', '-f', 'value',
+                          '-c', 'Name'], capsys)
+    assert (code, out, err) == (0, 'None\ngpu.p4\n', '')
+
+
+def test_an_unexpected_error_is_one_line_without_its_text(cloud, capsys,
+                                                          monkeypatch):
+    from osc_gpu.cloud import adapter
+
+    def broken(self):
+        raise RuntimeError('internal detail\nsecond line')
+    monkeypatch.setattr(adapter.GpuCloud, 'flavors', broken)
+    code, _, err = run(['gpu', 'flavor', 'list'], capsys)
+    assert (code, err) == (1, 'gpu flavor list failed unexpectedly '
+                              '(RuntimeError): run it again with --debug '
+                              'for the details\n')
+    code, _, err = run(['--debug', 'gpu', 'flavor', 'list'], capsys)
+    assert code == 1 and 'Traceback' in err and 'internal detail' in err
