@@ -188,8 +188,9 @@ def _check_aliases(aliases, gpus, covered, findings):
         if matched:
             continue
         same_ids = [(e, s) for e in gpus for s in specs
-                    if s.get('vendor_id') == e.device.vendor_id
-                    and s.get('product_id') == e.device.product_id]
+                    if str(s.get('vendor_id')).lower() == e.device.vendor_id
+                    and str(s.get('product_id')).lower()
+                    == e.device.product_id]
         wrong_type = [(e, s) for e, s in same_ids
                       if not nova_pci.alias_matches(
                           s, e.device.vendor_id, e.device.product_id,

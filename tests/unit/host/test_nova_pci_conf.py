@@ -142,9 +142,10 @@ def test_covered_gpu_without_alias_is_a_warning():
         f'cannot ask for it: add on the controller and computes: {P4_ALIAS}']
 
 
-def test_alias_with_wrong_device_type():
+@pytest.mark.parametrize('vendor_id', ['10de', '10DE'])
+def test_alias_with_wrong_device_type(vendor_id):
     _, findings = check(f'[pci]\n{P4_SPEC}\n' + P4_ALIAS.replace(
-        'type-PCI', 'type-PF') + '\n')
+        'type-PCI', 'type-PF').replace('10de', vendor_id) + '\n')
     # Only the mismatch: no "no alias requests GPU" advice on top.
     assert lines(findings) == [
         "[pci] alias 'P4' asks for device_type type-PF but GPU 0000:81:00.0 "
