@@ -118,7 +118,7 @@ DELIBERATE_STRICTNESS = (
         "nova reads them with Python's int(); plain digits are what every "
         'other tool reads the same way.'),
     Strictness(
-        'image-enum-spelling', _IMAGE,
+        'image-enum-spelling', _IMAGE + ', --os-type',
         "old or mixed-case spellings nova maps to a value (architecture="
         "amd64, os_type=Windows, hw_vif_model=VirtualE1000, vm_mode=pv)",
         'the property is stored as typed and other tools (placement '
