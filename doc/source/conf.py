@@ -1,12 +1,15 @@
 """Sphinx configuration for the osc-gpu documentation (``make docs``)."""
 
 import os
+import sys
 
 from docutils import nodes
 from reno import config as reno_config
 from reno import sphinxext as reno_sphinxext
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..'))
+# Local extensions (doc/source/_ext).
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '_ext'))
 
 project = 'osc-gpu'
 copyright = 'osc-gpu developers'
@@ -18,6 +21,9 @@ extensions = [
     'cliff.sphinxext',
     # .. release-notes:: renders releasenotes/notes/ from git history.
     'reno.sphinxext',
+    # .. deliberate-strictness::, .. nova-extra-specs:: and
+    # .. nova-image-properties:: render osc-gpu's rule tables.
+    'rules_tables',
 ]
 
 # Commands are documented as operators type them.
