@@ -211,6 +211,12 @@ DELIBERATE_STRICTNESS += (
         'address, and remote_managed when the interface is missing on the '
         'host when nova-compute starts, which the check cannot see. GPUs '
         'are selected by ids or address.'),
+    Strictness(
+        'nova-conf-size', _NOVA_CONF,
+        'a nova.conf larger than 16 MiB',
+        'no nova.conf comes near that size (a few hundred KiB with every '
+        'comment); reading on would let /dev/zero or a wrong path eat the '
+        "host's memory."),
 )
 
 BY_ID = {s.id: s for s in DELIBERATE_STRICTNESS}
