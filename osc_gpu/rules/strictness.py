@@ -176,8 +176,8 @@ DELIBERATE_STRICTNESS += (
         "oslo.config puts the value of the option 'name' there, and fails "
         'when there is none',
         'the check cannot know the value the reference will have on the '
-        'host; write $$ for a literal $ (gpu host config writes \\u0024 '
-        'inside the JSON).'),
+        'host; write $$ for a literal $ (gpu host config writes it as a '
+        'JSON unicode escape).'),
     Strictness(
         'pci-hex-id', _NOVA_CONF + ', [pci] alias and device_spec',
         'vendor_id / product_id other than 4 ASCII hex digits (or * in '
