@@ -135,7 +135,7 @@ def judged(nova_judge, case):
                                                          'value': value})
 
 
-@settings(verdicts.DIFFERENTIAL, max_examples=3000)
+@settings(verdicts.DIFFERENTIAL, max_examples=2500)
 @given(case=CASES)
 @example(case=('hw:cpu_policy', 'bogus'))
 @example(case=('hw:cpu_cores', '0'))

@@ -137,7 +137,7 @@ def judged_read(nova_judge, value):
     return True, '', nova, value
 
 
-@settings(verdicts.DIFFERENTIAL, max_examples=2500)
+@settings(verdicts.DIFFERENTIAL, max_examples=2000)
 @given(values=st.builds(lambda a, b, n: [a, b][:n],
                         VALUES, VALUES, st.integers(1, 2)))
 @example(values=['x' * 200 + ':1', 'y' * 60 + ':1'])    # 265 characters
@@ -147,7 +147,7 @@ def test_what_gpu_flavor_create_accepts_nova_takes(nova_judge, values):
     verdicts.check(nova, ok, message, case, CREATE_MATCHERS)
 
 
-@settings(verdicts.DIFFERENTIAL, max_examples=2500)
+@settings(verdicts.DIFFERENTIAL, max_examples=2000)
 @given(value=VALUES)
 @example(value='P4:65')
 @example(value='P4:1,P4:1')

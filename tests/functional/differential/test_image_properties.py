@@ -177,7 +177,7 @@ def judged(nova_judge, case):
                                    {'properties': properties})
 
 
-@settings(verdicts.DIFFERENTIAL, max_examples=2500)
+@settings(verdicts.DIFFERENTIAL, max_examples=2000)
 @given(case=CASES)
 @example(case=(True, NO_OPTIONS, {'hw_disk_bus': 'bogus'}))
 @example(case=(True, dict(NO_OPTIONS, hw_machine_type='virt-8.2'), {}))
