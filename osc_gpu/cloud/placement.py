@@ -156,3 +156,49 @@ def allocated_devices(conn, consumer_uuid):
         # loop forever: drop the one just asked for in any case.
         unnamed = [u for u in unnamed[1:] if u not in in_tree]
     return sorted(found, key=lambda d: (d.host, d.address, d.name))
+
+
+def provider_allocations(conn, devices, max_workers=MAX_WORKERS):
+    """``{provider uuid: {consumer: {resource class: units}}}``.
+
+    One ``GET /resource_providers/{uuid}/allocations`` per device in
+    ``devices`` (``capacity.Device``), at most ``max_workers`` at a time:
+    the cost follows the devices asked about, never the servers. A device
+    removed since it was listed holds nothing.
+    """
+    def read(device):
+        try:
+            with errors.reporting("reading the allocations of device '%s'"
+                                  % device.name):
+                data = _get(conn, '/resource_providers/%s/allocations'
+                            % device.uuid, PROVIDER_MICROVERSION)
+        except errors.NotFound:
+            return {}
+        return {consumer: dict(allocation.get('resources', {}))
+                for consumer, allocation
+                in data.get('allocations', {}).items()}
+    if not devices:
+        return {}
+    conn.placement
+    answers = _in_parallel([lambda d=d: read(d) for d in devices],
+                           max_workers)
+    return {d.uuid: answer for d, answer in zip(devices, answers)}
+
+
+def host_reports_pci(conn, host):
+    """Whether the compute node ``host`` (its hypervisor host name) has
+    PCI device providers, i.e. runs with ``[pci] report_in_placement``.
+
+    Two small requests: the node's provider by name, then its tree's
+    device providers. None when placement has no node of that name.
+    """
+    with errors.reporting("looking up compute node '%s' in placement"
+                          % host):
+        nodes = _get(conn, '/resource_providers', PROVIDERS_MICROVERSION,
+                     {'name': host})['resource_providers']
+        if not nodes:
+            return None
+        devices = _get(conn, '/resource_providers', PROVIDERS_MICROVERSION,
+                       {'in_tree': nodes[0]['uuid'],
+                        'required': PCI_DEVICE_TRAIT})['resource_providers']
+    return bool(devices)

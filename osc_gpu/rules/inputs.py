@@ -132,6 +132,8 @@ TEXT_RULES = {rule.what: rule for rule in (
     TextRule('metadata value', 'at most 255 characters', min_length=0,
              char_ok=any_char, blank_ok=True),
     _reference('flavor'),
+    _reference('server'),
+    _name('host'),
     # glance, neutron and keystone names may hold any character.
     _reference('image', char_ok=any_char, blank_ok=True),
     _reference('network', char_ok=any_char, blank_ok=True),

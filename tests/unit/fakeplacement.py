@@ -150,6 +150,8 @@ class FakePlacement:
         if 'required' in query:
             wanted = set(query['required'].split(','))
             found = [p for p in found if wanted <= self.traits[p['uuid']]]
+        if 'name' in query:
+            found = [p for p in found if p['name'] == query['name']]
         if 'in_tree' in query:
             tree = self.providers.get(query['in_tree'])
             root = tree['root_provider_uuid'] if tree else None
