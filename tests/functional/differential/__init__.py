@@ -14,9 +14,11 @@ The judge
     skipped, saying so). It reads one JSON object per line on stdin,
     ``{"family": NAME, "input": ...}``, and answers one per line,
     ``{"ok": bool, "why": str, ...}``: ``why`` is nova's reason when it
-    refuses, and a family may add keys (what nova parsed, say). A judge
-    function that raises is a harness bug: the answer then carries
-    ``"error"`` and the test fails with nova's traceback.
+    refuses, and a family may add keys (what nova parsed, say). A batch,
+    ``{"family": NAME, "inputs": [...]}``, gets ``{"answers": [...]}`` in
+    one round trip (``nova_judge.many(family, cases)``). A judge function
+    that raises is a harness bug: the answer then carries ``"error"`` and
+    the test fails with nova's traceback.
 
 Adding a family (e.g. for ``[pci] alias``, ``device_spec`` or nova.conf)
     1. Add ``judges/<topic>.py`` (nova's python runs it: import nova,
@@ -30,7 +32,10 @@ Adding a family (e.g. for ``[pci] alias``, ``device_spec`` or nova.conf)
        shared settings in ``verdicts.py``) or ``settings(DIFFERENTIAL,
        max_examples=...)``, and per example call
        ``verdicts.check(nova_judge(family, input), ours_ok, our_message,
-       case, matchers)``.
+       case, matchers)``. Hypothesis samples; where a rule is a table,
+       also sweep every entry with its candidate values in one batch
+       (``verdicts.sweep(cases, nova_judge.many(family, inputs), ours,
+       matchers)``), so that no entry is left out by chance.
     3. For every way osc-gpu is deliberately stricter, add a
        ``Strictness`` entry (id, where, what, why) to
        ``osc_gpu/rules/strictness.py`` and a matcher ``{id: predicate}``

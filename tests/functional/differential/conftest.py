@@ -58,22 +58,34 @@ class NovaJudge:
         return json.loads(line)
 
     def __call__(self, family, case):
+        """nova's verdict on one case."""
+        return self.many(family, [case])[0]
+
+    def many(self, family, cases):
+        """nova's verdicts on many cases, in one round trip."""
         if family not in self.families:
             raise JudgeError('the judge has no family %r' % family)
-        request = json.dumps({'family': family, 'input': case},
-                             sort_keys=True)
+        keys = [json.dumps([family, case], sort_keys=True) for case in cases]
         # Generated inputs repeat; nova's verdict on one does not change.
-        if request not in self.verdicts:
-            self.process.stdin.write(request + '\n')
+        new = {key: case for key, case in zip(keys, cases)
+               if key not in self.verdicts}
+        if new:
+            self.process.stdin.write(json.dumps(
+                {'family': family, 'inputs': list(new.values())}) + '\n')
             self.process.stdin.flush()
-            answer = self._read(ANSWER_TIMEOUT,
-                                'for %s %r' % (family, case))
-            if 'error' in answer:
-                raise JudgeError('nova judge failed on %s %r:\n%s'
-                                 % (family, case, answer['error']))
-            ok, why = answer.pop('ok'), answer.pop('why')
-            self.verdicts[request] = Verdict(ok, why, answer)
-        return self.verdicts[request]
+            answers = self._read(ANSWER_TIMEOUT + len(new) / 100,
+                                 'for %s %r' % (family, cases[:3]))
+            for key, answer in zip(new, answers['answers']):
+                self.verdicts[key] = self._verdict(family, new[key], answer)
+        return [self.verdicts[key] for key in keys]
+
+    @staticmethod
+    def _verdict(family, case, answer):
+        if 'error' in answer:
+            raise JudgeError('nova judge failed on %s %r:\n%s'
+                             % (family, case, answer['error']))
+        ok, why = answer.pop('ok'), answer.pop('why')
+        return Verdict(ok, why, answer)
 
     def close(self):
         if self.process.poll() is None:

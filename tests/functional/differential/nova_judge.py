@@ -68,22 +68,35 @@ def load_families():
     return families
 
 
+def judge_one(families, family, case):
+    judge = families.get(family)
+    if judge is None:
+        return {'ok': False, 'why': '', 'error': 'no family %r' % family}
+    try:
+        verdict = judge(case)
+    except Exception:
+        return {'ok': False, 'why': '', 'error': traceback.format_exc()}
+    if not isinstance(verdict, dict) or not isinstance(verdict.get('ok'),
+                                                       bool):
+        return {'ok': False, 'why': '', 'error': 'judge %r gave %r'
+                % (family, verdict)}
+    verdict.setdefault('why', '')
+    return verdict
+
+
 def answer(families, line):
+    """One verdict for ``input``, or ``{"answers": [...]}`` for
+    ``inputs`` (a batch: one round trip for many cases)."""
     try:
         request = json.loads(line)
-        judge = families[request['family']]
+        family = request['family']
     except (ValueError, KeyError, TypeError) as exc:
         return {'ok': False, 'why': '', 'error': 'bad request %r: %s'
                 % (line[:200], exc)}
-    try:
-        verdict = judge(request.get('input'))
-    except Exception:
-        return {'ok': False, 'why': '', 'error': traceback.format_exc()}
-    if not isinstance(verdict.get('ok'), bool):
-        return {'ok': False, 'why': '', 'error': 'judge %r gave %r'
-                % (request['family'], verdict)}
-    verdict.setdefault('why', '')
-    return verdict
+    if 'inputs' in request:
+        return {'answers': [judge_one(families, family, case)
+                            for case in request['inputs']]}
+    return judge_one(families, family, request.get('input'))
 
 
 def main():

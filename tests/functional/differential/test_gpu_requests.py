@@ -137,7 +137,7 @@ def judged_read(nova_judge, value):
     return True, '', nova, value
 
 
-@settings(verdicts.DIFFERENTIAL, max_examples=2000)
+@settings(verdicts.DIFFERENTIAL, max_examples=1500)
 @given(values=st.builds(lambda a, b, n: [a, b][:n],
                         VALUES, VALUES, st.integers(1, 2)))
 @example(values=['x' * 200 + ':1', 'y' * 60 + ':1'])    # 265 characters
@@ -147,7 +147,7 @@ def test_what_gpu_flavor_create_accepts_nova_takes(nova_judge, values):
     verdicts.check(nova, ok, message, case, CREATE_MATCHERS)
 
 
-@settings(verdicts.DIFFERENTIAL, max_examples=2000)
+@settings(verdicts.DIFFERENTIAL, max_examples=1500)
 @given(value=VALUES)
 @example(value='P4:65')
 @example(value='P4:1,P4:1')
@@ -158,6 +158,49 @@ def test_gpu_server_create_never_refuses_a_flavor_nova_boots(nova_judge,
                                                              value):
     ok, message, nova, case = judged_read(nova_judge, value)
     verdicts.check(nova, ok, message, case, READ_MATCHERS)
+
+
+PAIRS_OF_ITEMS = (('P4:1', 'P4:1'), ('P4:1', 'T4:2'), ('P4:1', ' :1'),
+                  ('a', 'b:1'))
+SWEPT = sorted(set(ITEMS) | {separator.join(pair)
+                             for separator in SEPARATORS
+                             for pair in PAIRS_OF_ITEMS})
+
+
+def test_every_item_as_gpu_flavor_create_takes_it(nova_judge):
+    outcomes = []
+    for value in SWEPT:
+        try:
+            requests = gpu_request.parse_gpu_requests([value])
+            outcomes.append((True, '', gpu_request.render_alias_spec(
+                requests)))
+        except gpu_request.InvalidGpuRequest as exc:
+            outcomes.append((False, str(exc), value))
+    nova = nova_judge.many('pci_alias_spec', [{'value': sent}
+                                              for _, _, sent in outcomes])
+    cases = [(sent, n) if not ok else sent
+             for (ok, _, sent), n in zip(outcomes, nova)]
+    ours = {id(case): outcome[:2] for case, outcome in zip(cases, outcomes)}
+    verdicts.sweep(cases, nova, lambda case: ours[id(case)],
+                   CREATE_MATCHERS)
+
+
+def test_every_item_as_gpu_server_create_reads_it(nova_judge):
+    nova = nova_judge.many('pci_alias_boot', [{'value': v} for v in SWEPT])
+
+    def ours(case):
+        try:
+            found = preflight.gpu_requests_of(
+                'f', {gpu_request.ALIAS_SPEC_KEY: case[0]})
+        except preflight.PreflightError as exc:
+            return False, str(exc)
+        if case[1].ok:
+            assert {r.alias: r.count for r in found} == totals(
+                case[1].data['requests']), case[0]
+        return True, ''
+
+    cases = [(value, n) for value, n in zip(SWEPT, nova)]
+    verdicts.sweep(cases, nova, ours, READ_MATCHERS)
 
 
 @pytest.mark.parametrize('sid', sorted(STRICT_CREATE_EXAMPLES))

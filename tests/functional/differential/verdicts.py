@@ -49,3 +49,21 @@ def check(nova, ours_ok, our_message, case, matchers):
     unknown = [i for i in ids if i not in strictness.BY_ID]
     assert not unknown, 'matchers for undocumented strictness: %s' % unknown
     return ids
+
+
+def sweep(cases, verdicts, ours, matchers, shown=10):
+    """``check`` for many cases at once, reporting every failure.
+
+    ``verdicts`` are nova's (``nova_judge.many``), ``ours(case)`` gives
+    ``(ok, message)``. For table-driven rules a sweep of every entry with
+    its candidate values complements Hypothesis, which only samples.
+    """
+    failures = []
+    for case, nova in zip(cases, verdicts):
+        ok, message = ours(case)
+        try:
+            check(nova, ok, message, case, matchers)
+        except AssertionError as exc:
+            failures.append(str(exc))
+    assert not failures, '%d of %d cases fail, e.g.:\n%s' % (
+        len(failures), len(cases), '\n'.join(failures[:shown]))
