@@ -202,6 +202,10 @@ class CreateGpuServer(base.CloudCommandMixin, command.ShowOne):
                                      gpu_cloud.alias_map(),
                                      gpu_cloud.gpu_availability(),
                                      gpu_cloud.disabled_reasons)
+            # Imported here: only a boot that passed the checks above
+            # reads the project's GPU limits (keystone) and usage.
+            from osc_gpu.cloud import quota
+            quota.check_gpu_quota(gpu_cloud, checks, flavor)
         except preflight.PreflightError as exc:
             base.fail(str(exc))
         return checks
