@@ -3,13 +3,12 @@
 import os
 import sys
 
-from docutils import nodes
-from reno import config as reno_config
-from reno import sphinxext as reno_sphinxext
-
-REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..'))
 # Local extensions (doc/source/_ext).
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '_ext'))
+# The release notes' own (releasenotes/source/_ext), so the notes read the
+# same here and in the release notes build.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..',
+                                'releasenotes', 'source', '_ext'))
 
 project = 'osc-gpu'
 copyright = 'osc-gpu developers'
@@ -19,8 +18,10 @@ extensions = [
     # .. autoprogram-cliff:: writes the CLI reference from the commands'
     # own argparse parsers, so --help and these pages say the same thing.
     'cliff.sphinxext',
-    # .. release-notes:: renders releasenotes/notes/ from git history.
-    'reno.sphinxext',
+    # .. release-notes:: renders releasenotes/notes/ from git history,
+    # titling notes made before the first tag "Unreleased" (reno alone
+    # says "0.0.0").
+    'untagged_notes',
     # .. deliberate-strictness::, .. nova-extra-specs:: and
     # .. nova-image-properties:: render osc-gpu's rule tables.
     'rules_tables',
@@ -61,26 +62,5 @@ def _always_reread(app, env, added, changed, removed):
     return [page for page in _GENERATED_PAGES if page in env.found_docs]
 
 
-# reno files every note made before a project's first tag under "0.0.0",
-# its stand-in for "no version yet", and unreleased_version_title (in
-# releasenotes/config.yaml) renames only "X.Y.Z-N", the commits after a
-# tag. Until the first tag, give the notes that same title rather than a
-# version that was never released.
-_UNTAGGED = '0.0.0'
-
-
-class ReleaseNotes(reno_sphinxext.ReleaseNotesDirective):
-
-    def run(self):
-        sections = super().run()
-        unreleased = reno_config.Config(REPO).unreleased_version_title
-        for section in sections:
-            for title in section.findall(nodes.title):
-                if unreleased and title.astext() == _UNTAGGED:
-                    title[:] = [nodes.Text(unreleased)]
-        return sections
-
-
 def setup(app):
     app.connect('env-get-outdated', _always_reread)
-    app.add_directive('release-notes', ReleaseNotes, override=True)
