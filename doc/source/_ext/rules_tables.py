@@ -19,6 +19,11 @@ def _cell(text):
     return text.replace('\n', ' ') or '\\-'
 
 
+def _text(text):
+    """Plain text in a cell: backslashes are RST escapes, so double them."""
+    return text.replace('\\', '\\\\')
+
+
 def _literal(text):
     return '``%s``' % text if text else '\\-'
 
@@ -50,7 +55,7 @@ class DeliberateStrictness(_Table):
     def rows(self):
         return list_table(
             ('Where', 'Refused, though nova accepts it', 'Why'),
-            [(e.where, e.refused, e.reason)
+            [(_text(e.where), _text(e.refused), _text(e.reason))
              for e in strictness.DELIBERATE_STRICTNESS], (20, 35, 45))
 
 
@@ -66,7 +71,7 @@ class NovaExtraSpecs(_Table):
     def rows(self):
         return list_table(
             ('Extra spec', 'Values', 'What it does'),
-            [(_literal(r.name), _spec_values(r), r.summary + (
+            [(_literal(r.name), _spec_values(r), _text(r.summary) + (
                 ' (deprecated: use ``%s``)' % r.deprecated_for
                 if r.deprecated_for else ''))
              for r in nova_extra_specs.EXTRA_SPEC_RULES], (30, 40, 30))
