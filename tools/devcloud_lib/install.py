@@ -11,6 +11,9 @@ from devcloud_lib import settings
 DEBIAN_PACKAGES = {
     'mariadb-server': '/usr/sbin/mariadbd',
     'rabbitmq-server': '/usr/lib/rabbitmq/bin/rabbitmq-server',
+    # nova's libvirt driver converts and resizes disks with qemu-img when
+    # a server is resized or migrated.
+    'qemu-utils': '/usr/bin/qemu-img',
 }
 
 

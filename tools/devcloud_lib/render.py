@@ -275,6 +275,22 @@ def node_dir(name, *parts):
     return os.path.join(settings.DATA, 'nodes', name, *parts)
 
 
+def instances_dir():
+    """The instances_path all computes share.
+
+    Every compute has my_ip 127.0.0.1, so nova's libvirt driver takes the
+    source and destination of a resize or cold migration for hosts that
+    share instance storage (as with NFS) and copies the instance folder
+    locally: it must be one folder for all, or the destination finds no
+    disk. (Servers of an older state folder keep their folder under
+    data/nodes/<node>/instances; nothing of theirs needs it: disks are
+    placeholders, made again where nova looks for them.)
+    """
+    shared = os.path.join(settings.DATA, 'instances')
+    os.makedirs(shared, exist_ok=True)
+    return shared
+
+
 def compute_node(node, description):
     """A compute's own config file and the fake host it simulates.
 
@@ -283,15 +299,14 @@ def compute_node(node, description):
     """
     name = node['name']
     models = description['gpu_models']
-    for folder in ('instances', 'locks'):
-        os.makedirs(node_dir(name, folder), exist_ok=True)
+    os.makedirs(node_dir(name, 'locks'), exist_ok=True)
     spec = dict(description.get('node_defaults', {}), **node)
     _write_ini(etc('nova', f'compute-{name}.conf'), {
         'DEFAULT': {
             'host': name,
             'compute_driver': 'libvirt.LibvirtDriver',
             'state_path': node_dir(name),
-            'instances_path': node_dir(name, 'instances'),
+            'instances_path': instances_dir(),
         },
         'libvirt': {'virt_type': 'kvm'},
         'pci': {'device_spec': [
