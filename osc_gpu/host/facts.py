@@ -16,6 +16,10 @@ BRIDGE_BASE = 0x06
 VFIO_DRIVERS = ('vfio-pci',)
 VFIO_ALLOWED_DRIVERS = ('pci-stub',)
 
+# NVIDIA's vGPU manager (vGPU host driver); it offers the mdev types, or
+# drives the VFs of the kernel variant driver.
+VGPU_MANAGER_MODULE = 'nvidia_vgpu_vfio'
+
 
 @dataclasses.dataclass(frozen=True)
 class PciDevice:
@@ -30,6 +34,12 @@ class PciDevice:
     iommu_group: str | None = None
     sriov_totalvfs: int | None = None
     boot_vga: bool = False
+    sriov_numvfs: int | None = None
+    physfn: str | None = None     # a VF's PF (its physfn link)
+    virtfns: tuple = ()           # a PF's enabled VFs (virtfnN links)
+    # A VF on NVIDIA's vGPU kernel variant driver: its sysfs directory has
+    # an "nvidia" directory (Ubuntu 24.04 Noble, RHEL 10 and later).
+    vgpu_variant: bool = False
 
     @property
     def ids(self):
@@ -62,15 +72,50 @@ class PciDevice:
         return self.class_code >> 16 == BRIDGE_BASE
 
     @property
+    def is_vf(self):
+        return self.physfn is not None
+
+    @property
+    def is_vfio_bound(self):
+        """Bound to vfio-pci, or a VF on NVIDIA's vfio variant driver."""
+        return self.driver in VFIO_DRIVERS or self.vgpu_variant
+
+    @property
     def is_vfio_ready(self):
         """Unbound or bound to a driver that VFIO accepts in a group."""
-        return (self.driver is None or self.driver in VFIO_DRIVERS
+        return (self.driver is None or self.is_vfio_bound
                 or self.driver in VFIO_ALLOWED_DRIVERS)
 
     @property
     def nova_device_type(self):
         """The dev_type nova-compute's libvirt driver will record."""
+        if self.is_vf:
+            return 'type-VF'
         return 'type-PF' if self.sriov_totalvfs is not None else 'type-PCI'
+
+
+@dataclasses.dataclass(frozen=True)
+class MdevType:
+    """One mdev type a device offers (``mdev_supported_types/<id>``)."""
+
+    parent: str             # the device offering it, e.g. 0000:84:00.0
+    type_id: str            # what nova's enabled_mdev_types names: nvidia-11
+    name: str = ''          # e.g. 'GRID M60-0B' (optional in the ABI)
+    available: int = 0      # available_instances: how many more fit now
+    device_api: str = ''    # e.g. vfio-pci
+    description: str = ''   # NVIDIA's: '..., max_instance=16'
+    created: int = 0        # mdevs of this type that exist on the parent
+
+    @property
+    def max_instance(self):
+        """Instances of this type one physical GPU holds, from NVIDIA's
+        description (``max_instance=16``); None when it does not say."""
+        for item in self.description.replace('\n', ',').split(','):
+            key, _, value = item.partition('=')
+            if key.strip() == 'max_instance' and value.strip().isdigit() \
+                    and value.strip().isascii():
+                return int(value)
+        return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +143,16 @@ class HostFacts:
     kernel_release: str | None = None
     vfio: VfioModule = VfioModule(False, False, 'not found')
     errors: tuple = ()                     # ReadError, devices left out
+    mdev_types: dict = dataclasses.field(default_factory=dict)
+    #                                        parent -> tuple of MdevType
+    modules: frozenset = frozenset()       # loaded, from /proc/modules
+    mdevctl: str | None = None             # where mdevctl is, or None
+    hostname: str | None = None
+
+    @property
+    def vgpu_manager(self):
+        """NVIDIA's vGPU manager kernel module is loaded."""
+        return VGPU_MANAGER_MODULE in self.modules
 
     @property
     def cmdline_args(self):

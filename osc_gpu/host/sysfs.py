@@ -1,15 +1,17 @@
 """Read a host's PCI devices, IOMMU and vfio state from sysfs and procfs.
 
-The only module of ``osc_gpu.host`` that touches the file system, and only
-to read. Every path is taken relative to ``root`` ("/" on a real host, a
-fixture tree in tests), so a copied or faked /sys and /proc can be checked
-on any machine. Reads what pciutils reads (lib/sysfs.c); never runs lspci.
+With ``osc_gpu.host.mdev`` (mdev types, kernel modules, mdevctl), the only
+modules of ``osc_gpu.host`` that touch the file system, and only to read.
+Every path is taken relative to ``root`` ("/" on a real host, a fixture
+tree in tests), so a copied or faked /sys and /proc can be checked on any
+machine. Reads what pciutils reads (lib/sysfs.c); never runs lspci.
 """
 
 import os
 import re
 
 from osc_gpu.host import facts
+from osc_gpu.host import mdev
 from osc_gpu.rules.nova_conf import shown
 
 PCI_DEVICES = 'sys/bus/pci/devices'
@@ -37,6 +39,17 @@ _FORMATS = {
     'name': (re.compile(r'[A-Za-z0-9_.+-]{1,64}'),
              'a name like vfio-pci or dmar0'),
     'group': (re.compile(r'[0-9]{1,9}'), 'an IOMMU group number'),
+    'count': (re.compile(r'[0-9]{1,9}'), 'a number of 0 or more'),
+    'address': (PCI_ADDRESS, 'a PCI address like 0000:81:00.0'),
+    # mdev parents (PCI devices, or virtual ones like the mtty sample) and
+    # mdev type ids ("<driver>-<type>": nvidia-11, i915-GVTg_V5_4)
+    'mdev': (re.compile(r'[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]'
+                        r'|[A-Za-z0-9_.+-]{1,64}'),
+             'a device or mdev type name like 0000:84:00.0 or nvidia-11'),
+    'uuid': (re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
+                        r'[0-9a-f]{12}'), 'an mdev UUID'),
+    'hostname': (re.compile(r'[A-Za-z0-9]([A-Za-z0-9.-]{0,252})?'),
+                 'a host name like compute-1.example.com'),
     'release': (re.compile(r'[A-Za-z0-9._+~-]{1,64}'),
                 'a kernel release like 5.15.0-91-generic'),
 }
@@ -149,6 +162,24 @@ class HostReader:
             self.error(relative, f'{verb} {shown_bytes(data)}, not {wanted}')
         return None
 
+    def read_lines(self, relative, limit):
+        """Free text (an mdev type's name or description): UTF-8 lines of
+        printable characters, at most ``limit`` bytes; '' if missing."""
+        data = self.read_bytes(relative, limit + 1)
+        if data is None:
+            return ''
+        data = data.strip()
+        try:
+            text = data.decode('utf-8')
+        except UnicodeDecodeError:
+            text = None
+        if text is None or len(data) > limit or not all(
+                line.isprintable() for line in text.split('\n')):
+            self.error(relative, f'holds {shown_bytes(data)}, not lines of '
+                       f'printable UTF-8 text (at most {limit} bytes)')
+            return ''
+        return text
+
     def list_dir(self, relative):
         try:
             return sorted(n for n in os.listdir(self.path(relative))
@@ -167,14 +198,19 @@ class HostReader:
 
     def read(self):
         release = self.read_value(OSRELEASE, 'release')
+        devices = {d.address: d for d in self.read_devices()}
         return facts.HostFacts(
-            devices={d.address: d for d in self.read_devices()},
+            devices=devices,
             iommu_groups=self.read_iommu_groups(),
             iommu_units=tuple(self.read_iommu_units()),
             cmdline=self.read_cmdline(),
             cpu_vendor=self.read_cpu_vendor(),
             kernel_release=release,
             vfio=self.read_vfio(release),
+            mdev_types=mdev.read_mdev_types(self),
+            modules=mdev.read_modules(self),
+            mdevctl=mdev.find_mdevctl(self),
+            hostname=mdev.read_hostname(self),
             errors=tuple(self.errors),
         )
 
@@ -200,10 +236,12 @@ class HostReader:
                   for name, kind in (
                       ('vendor', 'id'), ('device', 'id'), ('class', 'class'),
                       ('subsystem_vendor', 'id'), ('subsystem_device', 'id'),
-                      ('numa_node', 'int'), ('sriov_totalvfs', 'int'),
-                      ('boot_vga', 'flag'))}
+                      ('numa_node', 'int'), ('sriov_totalvfs', 'count'),
+                      ('sriov_numvfs', 'count'), ('boot_vga', 'flag'))}
         driver = self.link_name(f'{base}/driver', 'name')
         group = self.link_name(f'{base}/iommu_group', 'group')
+        physfn = self.link_name(f'{base}/physfn', 'address')
+        virtfns = self.read_virtfns(base)
         if len(self.errors) > before:
             return None
 
@@ -229,7 +267,24 @@ class HostReader:
             iommu_group=group,
             sriov_totalvfs=number('sriov_totalvfs'),
             boot_vga=values['boot_vga'] == '1',
+            sriov_numvfs=number('sriov_numvfs'),
+            physfn=physfn,
+            virtfns=virtfns,
+            vgpu_variant=physfn is not None and os.path.isdir(
+                self.path(f'{base}/nvidia')),
         )
+
+    def read_virtfns(self, base):
+        """A PF's VFs, by their virtfnN links, in N's order."""
+        found = []
+        for name in self.list_dir(base):
+            number = name[len('virtfn'):]
+            if name.startswith('virtfn') and number.isdigit() and \
+                    number.isascii():
+                vf = self.link_name(f'{base}/{name}', 'address')
+                if vf is not None:
+                    found.append((int(number), vf))
+        return tuple(vf for _, vf in sorted(found))
 
     def read_iommu_groups(self):
         return {g: tuple(self.list_dir(f'{IOMMU_GROUPS}/{g}/devices'))

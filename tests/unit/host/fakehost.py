@@ -53,6 +53,18 @@ def fixture_root(name):
 
 
 @dataclasses.dataclass(frozen=True)
+class MdevTypeSpec:
+    """One mdev type a device offers (mdev_supported_types/<type_id>)."""
+
+    type_id: str
+    name: str
+    available: int
+    description: str = ''
+    device_api: str = 'vfio-pci'
+    created: tuple = ()             # UUIDs of the mdevs of this type
+
+
+@dataclasses.dataclass(frozen=True)
 class Dev:
     address: str
     ids: str                    # vendor:product
@@ -64,6 +76,9 @@ class Dev:
     sriov_totalvfs: int | None = None
     boot_vga: bool | None = False   # None: no boot_vga file at all
     revision: str = '0xa1'
+    mdev_types: tuple = ()          # MdevTypeSpec: an mdev parent
+    physfn: str | None = None       # a VF: its PF's address
+    variant: bool = False           # a VF on NVIDIA's vGPU variant driver
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +90,9 @@ class Host:
     iommu_units: tuple = ('dmar0', 'dmar1')
     vfio: str | None = 'module'  # 'loaded', 'module', 'builtin' or None
     iommu: bool = True          # False: no groups at all
+    modules: tuple = ()         # /proc/modules (no file when empty)
+    mdevctl: bool = False       # usr/sbin/mdevctl installed
+    hostname: str | None = None  # /proc/sys/kernel/hostname
 
     def replace_device(self, address, **changes):
         return dataclasses.replace(self, devices=tuple(
@@ -173,6 +191,88 @@ HOSTS = {
         vfio='loaded'),
 }
 
+
+# vGPU hosts ----------------------------------------------------------------
+# Type ids, names and descriptions in the style of NVIDIA's vGPU manager
+# (illustrative: the ids a real host offers depend on its driver release).
+
+def _m60_type(number, profile, instances, heads, framebuffer, frl=60):
+    return MdevTypeSpec(
+        f'nvidia-{number}', f'GRID M60-{profile}', instances,
+        f'num_heads={heads}, frl_config={frl}, framebuffer={framebuffer}M, '
+        f'max_resolution=2560x1600, max_instance={instances}')
+
+
+M60_TYPES = (
+    _m60_type(11, '0B', 16, 2, 512, 45), _m60_type(12, '0Q', 16, 2, 512),
+    _m60_type(13, '1A', 8, 1, 1024), _m60_type(14, '1B', 8, 4, 1024, 45),
+    _m60_type(15, '1Q', 8, 4, 1024), _m60_type(16, '2A', 4, 1, 2048),
+    _m60_type(17, '2B', 4, 2, 2048, 45), _m60_type(18, '2Q', 4, 4, 2048),
+)
+# One server runs on the first M60 with an nvidia-11 vGPU: that GPU now
+# offers only nvidia-11 (a GPU without SR-IOV runs one type at a time).
+M60_IN_USE = tuple(
+    dataclasses.replace(t, available=15, created=(
+        '4b20d080-1b54-4048-85b3-a6a62d165c01',))
+    if t.type_id == 'nvidia-11' else dataclasses.replace(t, available=0)
+    for t in M60_TYPES)
+VGPU_MODULES = ('nvidia_vgpu_vfio', 'nvidia', 'mdev', 'vfio_iommu_type1',
+                'vfio', 'kvm_intel', 'kvm')
+
+
+def _a16_types(available):
+    return tuple(MdevTypeSpec(
+        f'nvidia-{number}', f'NVIDIA A16-{profile}', available,
+        f'num_heads=4, frl_config=60, framebuffer={framebuffer}M, '
+        f'max_resolution=5120x2880, max_instance={16 * 1024 // framebuffer}')
+        for number, profile, framebuffer in (
+            (700, '1B', 1024), (701, '2Q', 2048), (702, '4Q', 4096),
+            (703, '8Q', 8192), (704, '16Q', 16384)))
+
+
+def _sriov_gpu(address, ids, subsystem, group, vfs, totalvfs=16, **tags):
+    """A PF at function 0 and up to 4 VFs at functions 4 to 7 (NVIDIA's
+    layout), each VF in its own IOMMU group; ``tags`` go to each VF."""
+    slot = address.rsplit('.', 1)[0]
+    pf = Dev(address, ids, 0x030200, subsystem, 'nvidia', group, 1,
+             sriov_totalvfs=totalvfs)
+    return (pf,) + tuple(
+        Dev(f'{slot}.{4 + n}', ids, 0x030200, subsystem, 'nvidia',
+            group + 1 + n, 1, physfn=address, **tags) for n in range(vfs))
+
+
+A16_VF_TYPES = _a16_types(1)
+
+HOSTS.update({
+    # NVIDIA GRID on a board without SR-IOV: each GPU offers mdev types.
+    'm60-vgpu': Host(
+        INTEL_PLATFORM + (
+            Dev('0000:84:00.0', '10de:13f2', 0x030000, '10de:115e',
+                'nvidia', 40, 1, mdev_types=M60_IN_USE),
+            Dev('0000:85:00.0', '10de:13f2', 0x030000, '10de:115e',
+                'nvidia', 41, 1, mdev_types=M60_TYPES)),
+        modules=VGPU_MODULES, mdevctl=True, hostname='vgpu-m60'),
+    # SR-IOV vGPU before the variant driver (nova 2024.1 Caracal era): the
+    # VFs enabled by sriov-manage are the mdev parents, one vGPU each.
+    'a16-vgpu': Host(
+        INTEL_PLATFORM
+        + _sriov_gpu('0000:41:00.0', '10de:25b6', '10de:14a9', 60, 4,
+                     mdev_types=A16_VF_TYPES)
+        + _sriov_gpu('0000:42:00.0', '10de:25b6', '10de:14a9', 70, 4,
+                     mdev_types=A16_VF_TYPES),
+        kernel='5.15.0-91-generic', modules=VGPU_MODULES, mdevctl=True,
+        hostname='vgpu-a16'),
+    # NVIDIA's kernel variant driver (Ubuntu 24.04 Noble, RHEL 10): no
+    # mdevs; each VF has an "nvidia" directory and is passed through.
+    'l4-variant': Host(
+        INTEL_PLATFORM
+        + _sriov_gpu('0000:3d:00.0', '10de:27b8', '10de:16ca', 60, 4,
+                     totalvfs=32, variant=True),
+        kernel='6.8.0-45-generic', modules=VGPU_MODULES[:2] + (
+            'vfio_pci_core', 'vfio_iommu_type1', 'vfio', 'kvm_intel', 'kvm'),
+        hostname='vgpu-l4'),
+})
+
 CPUINFO = {
     'intel': ('processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n'
               'model\t\t: 85\nmodel name\t: Intel(R) Xeon(R) Gold 6230 CPU '
@@ -235,8 +335,16 @@ def _build_device(root, dev, host):
     if dev.pci_class >> 8 == 0x0300 and dev.boot_vga is not None:
         _write(root, f'{base}/boot_vga', '1\n' if dev.boot_vga else '0\n')
     if dev.sriov_totalvfs is not None:
+        vfs = [d.address for d in host.devices if d.physfn == dev.address]
         _write(root, f'{base}/sriov_totalvfs', f'{dev.sriov_totalvfs}\n')
-        _write(root, f'{base}/sriov_numvfs', '0\n')
+        _write(root, f'{base}/sriov_numvfs', f'{len(vfs)}\n')
+        for number, vf in enumerate(vfs):
+            _link(root, f'{base}/virtfn{number}', f'../{vf}')
+    if dev.physfn:
+        _link(root, f'{base}/physfn', f'../{dev.physfn}')
+    if dev.variant:
+        _keep(root, f'{base}/nvidia')
+    _build_mdev_types(root, dev)
     if dev.driver:
         _link(root, f'{base}/driver', f'../../../../bus/pci/drivers/'
                                       f'{dev.driver}')
@@ -250,6 +358,40 @@ def _build_device(root, dev, host):
               f'../../../../bus/pci/devices/{dev.address}')
         pt = 'iommu=pt' in host.cmdline.split()
         _write(root, f'{group}/type', 'identity\n' if pt else 'DMA-FQ\n')
+
+
+def _build_mdev_types(root, dev):
+    if not dev.mdev_types:
+        return
+    base = f'sys/bus/pci/devices/{dev.address}'
+    _link(root, f'sys/class/mdev_bus/{dev.address}',
+          f'../../bus/pci/devices/{dev.address}')
+    for mdev in dev.mdev_types:
+        folder = f'{base}/mdev_supported_types/{mdev.type_id}'
+        for name, value in (('name', mdev.name),
+                            ('available_instances', str(mdev.available)),
+                            ('device_api', mdev.device_api),
+                            ('description', mdev.description)):
+            _write(root, f'{folder}/{name}', value + '\n')
+        if not mdev.created:
+            _keep(root, f'{folder}/devices')
+        for uuid in mdev.created:
+            _write(root, f'{base}/{uuid}/uevent', f'MDEV_TYPE={mdev.type_id}'
+                   '\n')
+            _link(root, f'{base}/{uuid}/mdev_type',
+                  f'../mdev_supported_types/{mdev.type_id}')
+            _link(root, f'{folder}/devices/{uuid}', f'../../../{uuid}')
+
+
+def _build_vgpu_host(root, host):
+    if host.modules:
+        _write(root, 'proc/modules', ''.join(
+            f'{m} 57344 0 - Live 0x0000000000000000\n'
+            for m in host.modules))
+    if host.mdevctl:
+        _write(root, 'usr/sbin/mdevctl', '#!/usr/bin/python3\n')
+    if host.hostname:
+        _write(root, 'proc/sys/kernel/hostname', host.hostname + '\n')
 
 
 def _build_modules(root, host):
@@ -295,6 +437,7 @@ def build(host, root):
     _write(root, 'proc/cmdline', host.cmdline + '\n')
     _write(root, 'proc/cpuinfo', CPUINFO[host.cpu])
     _write(root, 'proc/sys/kernel/osrelease', host.kernel + '\n')
+    _build_vgpu_host(root, host)
     return root
 
 
