@@ -151,7 +151,7 @@ def nova_conf_files(draw):
     return data
 
 
-@settings(verdicts.DIFFERENTIAL, max_examples=1500)
+@settings(verdicts.DIFFERENTIAL, max_examples=1200)
 @given(data=nova_conf_files())
 @example(data=b'[PCI]\nalias = a\n[default]\npci_alias = b\n')
 @example(data=b'[pci]\ndevice_spec = a\npassthrough_whitelist = b\n'
@@ -237,7 +237,7 @@ def alias_name_options(draw, host):
     return [f'{key}={draw(ALIAS_NAMES)}' for key in chosen]
 
 
-@settings(verdicts.DIFFERENTIAL, max_examples=400)
+@settings(verdicts.DIFFERENTIAL, max_examples=300)
 @given(data=st.data(), numa_policy=st.sampled_from(
     (None,) + nova_pci.NUMA_POLICIES))
 def test_gpu_host_config_output_passes_the_check_and_nova(nova_judge, data,

@@ -275,7 +275,7 @@ P4_PCI = ('{"name": "P4", "vendor_id": "10de", "product_id": "1eb8", '
           '"device_type": "type-PCI"}')
 
 
-@settings(verdicts.DIFFERENTIAL, max_examples=1500)
+@settings(verdicts.DIFFERENTIAL, max_examples=1200)
 @given(values=option_values(alias_objects(), PLAUSIBLE_ALIASES),
        flag=st.booleans())
 @example(values=[P4, P4], flag=False)                  # no device_type
@@ -293,7 +293,7 @@ def test_what_the_check_accepts_in_pci_alias_nova_takes(nova_judge, values,
                    ALIAS_MATCHERS)
 
 
-@settings(verdicts.DIFFERENTIAL, max_examples=2000)
+@settings(verdicts.DIFFERENTIAL, max_examples=1500)
 @given(values=option_values(device_spec_objects(),
                             PLAUSIBLE_DEVICE_SPEC_VALUES), flag=st.booleans())
 @example(values=['{"address": "0000:81:00. "}'], flag=False)
