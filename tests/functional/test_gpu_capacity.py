@@ -13,14 +13,21 @@ NODES = REPO / 'tools' / 'devcloud_lib' / 'nodes.json'
 
 
 def expected_totals():
-    """{(host, model name): count} from the local cloud's node file."""
+    """{(host, resource class): count} from the local cloud's node file:
+    whole GPUs (``gpus``) and the VFs of SR-IOV GPUs (``vf_gpus``)."""
     layout = json.loads(NODES.read_text())
     models = layout['gpu_models']
+    profiles = layout.get('vf_profiles', {})
     totals = {}
     for node in layout['nodes']:
         for gpu in node['gpus']:
-            key = (node['name'], models[gpu]['name'])
+            key = (node['name'], 'CUSTOM_PCI_%s_%s' % (
+                models[gpu]['vendor_id'].upper(),
+                models[gpu]['product_id'].upper()))
             totals[key] = totals.get(key, 0) + 1
+        for gpu in node.get('vf_gpus', []):
+            key = (node['name'], profiles[gpu['profile']]['resource_class'])
+            totals[key] = totals.get(key, 0) + gpu['vfs']
     return totals
 
 
@@ -31,7 +38,8 @@ def capacity(osc, *args):
 
 def test_totals_match_the_compute_nodes(osc, devcloud):
     rows = capacity(osc)
-    assert {k: r['Total'] for k, r in rows.items()} == expected_totals()
+    assert {(r['Host'], r['Resource Class']): r['Total']
+            for r in rows.values()} == expected_totals()
     for row in rows.values():
         assert row['Status'] == 'enabled'
         assert row['Used'] + row['Free'] == row['Total']

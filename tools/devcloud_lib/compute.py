@@ -12,6 +12,7 @@ things a fake host cannot provide (disks, cgroups, sysfs, privsep).
 import io
 import json
 import os
+import re
 import sys
 
 # nova-compute runs in native threading mode; importing nova's compute
@@ -26,26 +27,105 @@ from nova.tests import fixtures as nova_fixtures  # noqa: E402
 from nova.tests.fixtures import libvirt as fakelibvirt  # noqa: E402
 from nova import thread_pool_factory  # noqa: E402
 from nova.virt.libvirt import driver as libvirt_driver  # noqa: E402
+from nova.virt.libvirt import utils as libvirt_utils  # noqa: E402
 
 VENDOR_NAMES = {'10de': 'NVIDIA Corporation'}
 
 
 def fake_connection(host):
-    """The one libvirt connection this compute sees: its host and GPUs."""
+    """The one libvirt connection this compute sees: its host and GPUs.
+
+    pci_devices are whole GPUs (dev_type PCI), mdev-capable GPUs
+    (MDEV_TYPES: fakelibvirt's GRID M60-0B 10de:0ffe, offering nvidia-11
+    x16 and nvidia-12 x8) and SR-IOV GPUs, a PF at function 0 and its VFs.
+    """
     pci = fakelibvirt.HostPCIDevicesInfo(num_pci=0, num_pfs=0, num_vfs=0)
     for index, dev in enumerate(host['pci_devices']):
+        kind = dev.get('dev_type', 'PCI')
+        extra = {}
+        if kind == 'MDEV_TYPES':
+            extra = {'multiple_gpu_types': True}
+        elif kind in ('PF', 'VF'):
+            extra = {'vf_ratio': dev['vf_ratio']}
+            if kind == 'VF':
+                extra['parent'] = (dev['bus'], dev['slot'], 0)
+        ids = {} if kind == 'MDEV_TYPES' else {
+            'vend_id': dev['vendor_id'], 'prod_id': dev['product_id'],
+            'vend_name': VENDOR_NAMES.get(dev['vendor_id'], 'Vendor'),
+            'prod_name': dev.get('name', dev['model']),
+            'driver_name': 'nvidia' if kind == 'PF' else 'vfio-pci'}
         pci.add_device(
-            dev_type='PCI', bus=dev['bus'], slot=dev['slot'],
+            dev_type=kind, bus=dev['bus'], slot=dev['slot'],
             function=dev['function'], iommu_group=40 + index, numa_node=0,
-            vend_id=dev['vendor_id'], prod_id=dev['product_id'],
-            vend_name=VENDOR_NAMES.get(dev['vendor_id'], 'Vendor'),
-            prod_name=dev.get('name', dev['model']), driver_name='vfio-pci')
+            **ids, **extra)
     info = fakelibvirt.HostInfo(
         cpu_nodes=1, cpu_sockets=1, cpu_cores=host['vcpus'], cpu_threads=1,
         kB_mem=host['memory_mb'] * 1024)
     return fakelibvirt.Connection(
         'qemu:///system', host_info=info, pci_info=pci,
+        mdev_info=fakelibvirt.HostMdevDevicesInfo(devices={}),
         hostname=host['hostname'])
+
+
+class MediatedDevices:
+    """Mediated devices (vGPUs) created for real through fakelibvirt.
+
+    nova's LibvirtDriver._create_mdev creates an mdev with
+    virNodeDeviceCreateXML, makes it persistent with
+    virNodeDeviceDefineXML and sets it to autostart, as mdevctl would.
+    fakelibvirt's two calls do nothing and return None, on which nova then
+    fails; here they add the mdev to the host's pool (so nova lists and
+    reuses it), lower the parent GPU's availableInstances (so placement's
+    total stays what the GPU offers) and keep the defined mdev under
+    xml/<node>/mdev/, as a real host keeps it across a restart.
+    """
+
+    def __init__(self, connection, folder):
+        self.connection = connection
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+
+    def restore(self):
+        for entry in sorted(os.listdir(self.folder)):
+            if entry.endswith('.xml'):
+                with open(os.path.join(self.folder, entry)) as f:
+                    self._add(f.read())
+
+    def install(self):
+        self.connection.nodeDeviceCreateXML = self.create
+        self.connection.nodeDeviceDefineXML = self.define
+
+    def create(self, xml, flags=0):
+        return self._add(xml)
+
+    def define(self, xml, flags=0):
+        device = self._add(xml)
+        path = os.path.join(self.folder, device.name() + '.xml')
+        with open(path + '.tmp', 'w') as f:
+            f.write(xml)
+        os.replace(path + '.tmp', path)
+        return device
+
+    def _add(self, xml):
+        tree = etree.fromstring(xml)
+        parent = tree.findtext('parent')
+        capability = tree.find("capability[@type='mdev']")
+        mdev_type = capability.find('type').get('id')
+        name = libvirt_utils.mdev_uuid2name(capability.findtext('uuid'))
+        pool = self.connection.mdev_info.devices
+        if name not in pool:        # created, then defined: one device
+            pool[name] = fakelibvirt.FakeMdevDevice(name, mdev_type, parent)
+            gpu = self.connection.pci_info.devices[parent]
+            gpu.pci_device = re.sub(
+                r"(<type id='%s'>.*?<availableInstances>)(\d+)" % mdev_type,
+                lambda m: m.group(1) + str(int(m.group(2)) - 1),
+                gpu.pci_device, flags=re.S)
+        return MdevNodeDevice(self.connection, pool[name].XMLDesc(0))
+
+
+class MdevNodeDevice(fakelibvirt.NodeDevice):
+    def setAutostart(self, autostart):
+        return 0
 
 
 def init_events(host):
@@ -269,6 +349,9 @@ def main():
         host = json.load(f)
     connection = fake_connection(host)
     FakeHost(host, connection).setUp()
+    mdevs = MediatedDevices(connection, os.path.join(host['xml_dir'], 'mdev'))
+    mdevs.restore()
+    mdevs.install()
     saved = SavedDomains(connection, host['xml_dir'])
     saved.restore()
     saved.install()

@@ -221,6 +221,13 @@ def pci_alias(model_name, model):
                        'device_type': 'type-PCI'})
 
 
+def vf_alias(profile_name, profile):
+    """nova's "model B" vGPU: VFs passed through, counted in their own
+    resource class (the vGPU profile), which the alias names."""
+    return json.dumps({'name': profile_name, 'device_type': 'type-VF',
+                       'resource_class': profile['resource_class']})
+
+
 def nova(secrets, debug, venv_etc, description):
     state = os.path.join(settings.DATA, 'nova')
     shutil.copy(os.path.join(venv_etc, 'nova', 'api-paste.ini'),
@@ -249,7 +256,9 @@ def nova(secrets, debug, venv_etc, description):
         'filter_scheduler': {'enabled_filters': ','.join(SCHEDULER_FILTERS),
                              'pci_in_placement': True},
         'pci': {'alias': [pci_alias(name, model)
-                          for name, model in models.items()],
+                          for name, model in models.items()]
+                + [vf_alias(name, profile) for name, profile in
+                   description.get('vf_profiles', {}).items()],
                 'report_in_placement': True},
         # Plenty for parallel functional tests; the defaults stop at 10.
         'quota': {'instances': 500, 'cores': 2000, 'ram': 4096000},
@@ -299,9 +308,29 @@ def compute_node(node, description):
     """
     name = node['name']
     models = description['gpu_models']
+    profiles = description.get('vf_profiles', {})
     os.makedirs(node_dir(name, 'locks'), exist_ok=True)
     spec = dict(description.get('node_defaults', {}), **node)
-    _write_ini(etc('nova', f'compute-{name}.conf'), {
+    devices = host_devices(spec, models, profiles)
+    mdev_types = {}
+    for dev in devices:
+        if dev['dev_type'] == 'MDEV_TYPES':
+            mdev_types.setdefault(dev['mdev_type'], []).append(
+                pci_address(dev))
+    device_spec = [
+        json.dumps({'vendor_id': models[m]['vendor_id'],
+                    'product_id': models[m]['product_id']})
+        for m in sorted(set(spec.get('gpus', [])))]
+    # One spec per VF address: a spec matching the PF as well would make
+    # nova refuse to start (it reports either a PF or its VFs).
+    device_spec += [
+        json.dumps({'vendor_id': dev['vendor_id'],
+                    'product_id': dev['product_id'],
+                    'address': pci_address(dev),
+                    'resource_class': dev['resource_class'],
+                    'managed': 'no'})
+        for dev in devices if dev['dev_type'] == 'VF']
+    conf = {
         'DEFAULT': {
             'host': name,
             'compute_driver': 'libvirt.LibvirtDriver',
@@ -309,15 +338,16 @@ def compute_node(node, description):
             'instances_path': instances_dir(),
         },
         'libvirt': {'virt_type': 'kvm'},
-        'pci': {'device_spec': [
-            json.dumps({'vendor_id': models[m]['vendor_id'],
-                        'product_id': models[m]['product_id']})
-            for m in sorted(set(spec.get('gpus', [])))]},
+        'pci': {'device_spec': device_spec},
         'oslo_concurrency': {'lock_path': node_dir(name, 'locks')},
-    })
+    }
+    if mdev_types:
+        conf['devices'] = {'enabled_mdev_types': ','.join(mdev_types)}
+        for mdev_type, addresses in mdev_types.items():
+            conf[f'mdev_{mdev_type}'] = {
+                'device_addresses': ','.join(addresses)}
+    _write_ini(etc('nova', f'compute-{name}.conf'), conf)
     # What the fake-libvirt launcher builds the host from.
-    devices = [dict(models[m], model=m, bus=0x81, slot=slot, function=0)
-               for slot, m in enumerate(spec.get('gpus', []))]
     _write(etc('nova', f'host-{name}.json'), json.dumps({
         'hostname': name,
         'vcpus': spec['vcpus'],
@@ -329,9 +359,50 @@ def compute_node(node, description):
     }, indent=1) + '\n')
 
 
+def host_devices(spec, models, profiles):
+    """The node's PCI devices on bus 0x81, one slot each, in this order:
+    whole GPUs (``gpus``), mdev-capable GPUs (``vgpus``, one mdev type
+    each), SR-IOV GPUs (``vf_gpus``: the PF at function 0, its VFs at
+    functions 1..n)."""
+    devices = []
+    for m in spec.get('gpus', []):
+        devices.append(dict(models[m], model=m, dev_type='PCI'))
+    for mdev_type in spec.get('vgpus', []):
+        # fakelibvirt's mdev-capable GPU: GRID M60-0B, 10de:0ffe
+        devices.append({'dev_type': 'MDEV_TYPES', 'mdev_type': mdev_type,
+                        'vendor_id': '10de', 'product_id': '0ffe',
+                        'model': 'GRID M60-0B'})
+    for gpu in spec.get('vf_gpus', []):
+        profile = profiles[gpu['profile']]
+        if not 1 <= gpu['vfs'] <= 6:
+            raise SystemExit(f"devcloud: {spec['name']}: vfs must be 1-6 "
+                             "(one slot: the PF at function 0)")
+        ids = {k: profile[k] for k in ('vendor_id', 'product_id', 'name')}
+        devices.append(dict(ids, model=gpu['profile'], dev_type='PF',
+                            vf_ratio=gpu['vfs']))
+        devices += [dict(ids, model=gpu['profile'], dev_type='VF',
+                         vf_ratio=gpu['vfs'], function=f,
+                         resource_class=profile['resource_class'])
+                    for f in range(1, gpu['vfs'] + 1)]
+    slot = -1
+    for dev in devices:
+        if dev.get('function', 0) == 0:
+            slot += 1
+        dev.update(bus=0x81, slot=slot, function=dev.get('function', 0))
+    return devices
+
+
+def pci_address(dev):
+    return f"0000:{dev['bus']:02x}:{dev['slot']:02x}.{dev['function']}"
+
+
 def resource_class(vendor_id, product_id):
     """The class nova gives a PCI device it reports to placement."""
     return f'CUSTOM_PCI_{vendor_id}_{product_id}'.upper()
+
+
+# What fakelibvirt's mdev-capable GPU offers of each type.
+MDEV_INSTANCES = {'nvidia-11': 16, 'nvidia-12': 8}
 
 
 def expected_providers(hostname, spec, devices):
@@ -342,9 +413,23 @@ def expected_providers(hostname, spec, devices):
     # memory in KiB where libvirt says MiB, so nova reports 1024 times it.)
     providers = {hostname: {'VCPU': spec['vcpus']}}
     for dev in devices:
-        address = f"0000:{dev['bus']:02x}:{dev['slot']:02x}.{dev['function']}"
-        providers[f'{hostname}_{address}'] = {
-            resource_class(dev['vendor_id'], dev['product_id']): 1}
+        if dev['dev_type'] == 'PCI':
+            providers[f'{hostname}_{pci_address(dev)}'] = {
+                resource_class(dev['vendor_id'], dev['product_id']): 1}
+        elif dev['dev_type'] == 'MDEV_TYPES':
+            # named after the libvirt node device; fakelibvirt's GPU
+            # offers 16 nvidia-11 or 8 nvidia-12
+            nodedev = 'pci_' + pci_address(dev).replace(':', '_').replace(
+                '.', '_')
+            providers[f'{hostname}_{nodedev}'] = {
+                'VGPU': MDEV_INSTANCES[dev['mdev_type']]}
+        elif dev['dev_type'] == 'PF':
+            # the PF's provider counts its VFs
+            providers[f'{hostname}_{pci_address(dev)}'] = {
+                profile_class: dev['vf_ratio']
+                for profile_class in {d['resource_class'] for d in devices
+                                      if d['dev_type'] == 'VF'
+                                      and d['slot'] == dev['slot']}}
     return providers
 
 
@@ -357,7 +442,9 @@ def clouds_yaml(secrets, description):
     """
     aliases = ''.join(
         f'      {name}: "{model["vendor_id"]}:{model["product_id"]}"\n'
-        for name, model in description['gpu_models'].items())
+        for name, model in description['gpu_models'].items()) + ''.join(
+        f'      {name}: {profile["resource_class"]}\n'
+        for name, profile in description.get('vf_profiles', {}).items())
 
     def cloud(name, user, project):
         return (f'  {name}:\n'
