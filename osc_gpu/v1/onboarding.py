@@ -69,8 +69,8 @@ def _add_file_options(parser):
                         help='The onboarding file (the same as -f FILE)')
     parser.add_argument(
         '--prune', action='store_true',
-        help='Also delete what this file made (by its name) and no longer '
-             'names: flavors, flavor access, limits, projects')
+        help='Also delete (plan: show) what this file made, by its name, '
+             'and no longer names: flavors, flavor access, limits, projects')
 
 
 class _OnboardingCommand(base.CloudCommandMixin, command.Lister):
