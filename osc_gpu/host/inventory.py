@@ -5,10 +5,15 @@ Pure: works on ``HostFacts``.
 
 import dataclasses
 
+from osc_gpu.host import vgpu
 from osc_gpu.rules import gpu_models
 
 PASSTHROUGH = 'passthrough'
 HOST_CONSOLE = 'host console'
+# Shared, not passed through whole: as vGPUs (osc_gpu.host.vgpu), or an
+# SR-IOV PF whose enabled VFs are the devices to pass through.
+VGPU = 'vgpu'
+SRIOV_PF = 'sr-iov pf'
 
 # A few class names (class >> 8) so reports read like lspci.
 CLASS_NAMES = {
@@ -42,9 +47,10 @@ def describe(device):
 class GpuEntry:
     device: object                 # facts.PciDevice
     model: object                  # gpu_models.GpuModel or None
-    role: str                      # PASSTHROUGH or HOST_CONSOLE
+    role: str                      # PASSTHROUGH, HOST_CONSOLE, VGPU...
     peers: tuple = ()              # other devices in its IOMMU group
     functions: tuple = ()          # other functions of the same card
+    vgpu: object = None            # vgpu.VgpuGpu when role is VGPU
 
     @property
     def address(self):
@@ -57,8 +63,11 @@ class GpuEntry:
 
     @property
     def alias(self):
-        return gpu_models.suggested_alias(self.device.vendor_id,
-                                          self.device.product_id)
+        """The suggested alias; a VF's ends in -VF (its PF shares its
+        ids, and would be a device of another kind)."""
+        alias = gpu_models.suggested_alias(self.device.vendor_id,
+                                           self.device.product_id)
+        return f'{alias}-VF' if self.device.is_vf else alias
 
     @property
     def grouped_functions(self):
@@ -92,10 +101,24 @@ def console_reason(device):
     return 'boot VGA'
 
 
+def _role(device, shared):
+    if is_console(device):
+        return HOST_CONSOLE
+    if shared is not None:
+        return VGPU
+    return SRIOV_PF if device.virtfns else PASSTHROUGH
+
+
 def list_gpus(host, vendor_id=None):
-    """Every GPU of the host (optionally one vendor's), by PCI address."""
+    """Every GPU of the host (optionally one vendor's), by PCI address.
+
+    VFs that offer mdev types are left out: their PF stands for them.
+    """
+    shared = {v.address: v for v in vgpu.list_vgpus(host)}
     entries = []
     for device in host.gpus(vendor_id):
+        if vgpu.is_mdev_vf(host, device):
+            continue
         functions = tuple(
             d for d in sorted(host.devices.values(), key=lambda d: d.address)
             if d.slot == device.slot and d.address != device.address
@@ -103,12 +126,17 @@ def list_gpus(host, vendor_id=None):
         entries.append(GpuEntry(
             device=device,
             model=gpu_models.find_model(device.vendor_id, device.product_id),
-            role=HOST_CONSOLE if is_console(device) else PASSTHROUGH,
+            role=_role(device, shared.get(device.address)),
             peers=tuple(host.group_peers(device)),
             functions=functions,
+            vgpu=shared.get(device.address),
         ))
     return entries
 
 
 def passthrough_gpus(entries):
     return [e for e in entries if e.role == PASSTHROUGH]
+
+
+def vgpu_gpus(entries):
+    return [e for e in entries if e.role == VGPU]

@@ -9,6 +9,7 @@ import dataclasses
 
 from osc_gpu.host import facts
 from osc_gpu.host import inventory
+from osc_gpu.host import vgpu
 from osc_gpu.rules.nova_pci import PROBLEM, WARNING  # noqa: F401 (re-export)
 
 GRUB = ('to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub '
@@ -177,6 +178,14 @@ def gpu_status(entry, unmanaged=None):
     if entry.role == inventory.HOST_CONSOLE:
         return (f'host console ({inventory.console_reason(device)}), not '
                 'for passthrough')
+    if entry.role == inventory.VGPU:
+        return vgpu.describe(entry.vgpu)
+    if entry.role == inventory.SRIOV_PF:
+        count = len(device.virtfns)
+        return (f'SR-IOV PF with {count} VF{"s" if count > 1 else ""} '
+                'enabled: its VFs are passed through, not the PF')
+    if device.vgpu_variant:
+        return f"ready: on NVIDIA's vGPU variant driver ({driver})"
     if driver in facts.VFIO_DRIVERS:
         return f'ready: bound to {driver}'
     if unmanaged:
@@ -195,7 +204,7 @@ def check_gpu_driver(entry, unmanaged=None):
     default) hands it to vfio-pci when a server starts. Not when its
     device_spec says "managed": "no" (``unmanaged`` names that line)."""
     device = entry.device
-    if unmanaged and device.driver not in facts.VFIO_DRIVERS:
+    if unmanaged and not device.is_vfio_bound:
         return [Finding(PROBLEM, 'gpu-driver', device.address, (
             f'GPU {entry.label} is {_driver_state(device)} but {unmanaged} '
             'says "managed": "no", so libvirt will not bind it to vfio-pci '
@@ -278,6 +287,34 @@ def check_sysfs(host):
             for e in host.errors]
 
 
+def check_vgpus(host, shared):
+    """vGPU advice: what stops vGPUs from starting only on some releases,
+    and GPUs meant for vGPUs that offer none yet."""
+    findings = []
+    uses_mdevs = [s for s in shared if s.mode in (vgpu.MDEV,
+                                                  vgpu.SRIOV_MDEV)]
+    if uses_mdevs and host.mdevctl is None:
+        findings.append(Finding(WARNING, 'vgpu', 'mdevctl', (
+            'mdevctl is not installed (not in /usr/sbin, /usr/bin, /sbin or '
+            '/bin): nova 2024.2 Dalmatian and later create vGPUs through '
+            "libvirt, which fails with \"Cannot find 'mdevctl' in path\""),
+            'install it (apt install mdevctl, or dnf install mdevctl)'))
+    for off in (s for s in shared if s.mode == vgpu.VFS_OFF):
+        findings.append(Finding(WARNING, 'vgpu', off.address, (
+            f'GPU {off.label} has SR-IOV but no VF is enabled, so it offers '
+            'no vGPU'), f'/usr/lib/nvidia/sriov-manage -e {off.address}, '
+            'after every boot (e.g. systemctl enable '
+            f'nvidia-sriov-manage@{off.address}.service, see nova\'s '
+            'virtual-gpu guide)'))
+    return findings
+
+
+def _needs_vfio(gpus, shared):
+    """vfio-pci matters to whole-GPU and VF passthrough, or to a host that
+    shares no GPU as vGPUs (then the report is about passthrough)."""
+    return not shared or any(not e.device.vgpu_variant for e in gpus)
+
+
 def check_host(host, vendor_id=None, unmanaged=None):
     """Run every host check; return a ``HostReport``.
 
@@ -289,11 +326,15 @@ def check_host(host, vendor_id=None, unmanaged=None):
     entries = [e for e in all_gpus
                if vendor_id is None or e.device.vendor_id == vendor_id]
     gpus = inventory.passthrough_gpus(entries)
+    shared = [e.vgpu for e in inventory.vgpu_gpus(entries)]
     findings = check_sysfs(host)
     if not host.errors:  # else the GPU may be what could not be read
-        findings += check_gpus_present(all_gpus, gpus, vendor_id)
+        findings += check_gpus_present(
+            all_gpus, gpus + inventory.vgpu_gpus(entries), vendor_id)
     findings += check_iommu(host)
-    findings += check_vfio(host)
+    if _needs_vfio(gpus, shared):
+        findings += check_vfio(host)
+    findings += check_vgpus(host, shared)
     addresses = {e.address for e in gpus}
     for entry in gpus:
         findings += check_gpu_driver(entry, unmanaged.get(entry.address))

@@ -63,16 +63,19 @@ def _read_nova_conf(path):
 
 
 class CheckHost(command.ShowOne):
-    """Check that this compute host is ready for GPU passthrough
+    """Check that this compute host is ready for GPU passthrough and vGPUs
 
     Lists the GPUs (PCI display controllers and processing accelerators,
     read from sysfs) with their driver, NUMA node, IOMMU group and the
     nova device_type they will get, then checks the IOMMU, the vfio-pci
     module, the drivers holding the GPUs and their IOMMU group neighbours.
-    With --nova-conf it also checks the [pci] alias and device_spec
-    options against nova's schema and against these GPUs. Every problem
-    comes with its fix. Exits 0 when the host is ready, 1 when not.
-    Needs no cloud credentials.
+    GPUs shared as vGPUs are listed with their mdev types, SR-IOV VFs or
+    NVIDIA's variant driver, NVIDIA's vGPU manager and mdevctl. With
+    --nova-conf it also checks the [pci] alias and device_spec options and
+    the vGPU options ([devices] enabled_mdev_types, [mdev_<type>]) against
+    nova's rules and against these GPUs. Every problem comes with its fix.
+    Exits 0 when the host is ready, 1 when not. Needs no cloud
+    credentials.
 
     Example::
 
@@ -88,13 +91,14 @@ class CheckHost(command.ShowOne):
         _vendor_argument(parser)
         parser.add_argument(
             '--nova-conf', metavar='<file>',
-            help='Also check the [pci] options of this nova.conf, e.g. '
-                 '/etc/nova/nova.conf')
+            help='Also check the [pci] and vGPU options of this nova.conf, '
+                 'e.g. /etc/nova/nova.conf')
         return parser
 
     def take_action(self, parsed_args):
         from osc_gpu.host import inventory
         from osc_gpu.host import libvirt_managed
+        from osc_gpu.host import nova_mdev_conf
         from osc_gpu.host import nova_pci_conf
         from osc_gpu.host import readiness
         from osc_gpu.v1 import host_report as report
@@ -110,7 +114,9 @@ class CheckHost(command.ShowOne):
         if conf is not None:
             gpus = inventory.passthrough_gpus(result.gpus)
             summary, findings = nova_pci_conf.check_nova_conf(conf, host, gpus)
-            result = result.with_findings(findings)
+            vgpu_summary, more = nova_mdev_conf.check_mdev_conf(conf, host)
+            summary = dict(summary, **vgpu_summary)
+            result = result.with_findings(findings + more)
         self._problems = len(result.problems)
         return report.check_columns(result, host, summary)
 
@@ -126,21 +132,28 @@ class CheckHost(command.ShowOne):
 
 
 class ShowHostConfig(command.ShowOne):
-    """Print the nova.conf [pci] lines and kernel arguments for this host
+    """Print the nova.conf [pci] and vGPU lines and kernel flags for this host
 
     Builds one [pci] device_spec (compute) and one [pci] alias (controller
     and computes) per GPU model found in sysfs, with the device_type nova
     will see, the two PCI in Placement settings, plus the kernel command
     line (IOMMU flags by CPU vendor, vfio-pci.ids) and modprobe lines, as a
     nova.conf fragment on stdout (-f json/yaml give the same data
-    structured). The host's console (boot VGA, BMC display) is left out.
-    Writes no system file: only --output writes, whole or not at all, and
-    never over an existing file unless --force. Needs no cloud credentials.
+    structured). GPUs that offer mdev types get [devices]
+    enabled_mdev_types and one [mdev_<type>] section per type (one type
+    per GPU, max_instances on SR-IOV VFs), with the 'openstack gpu vgpu
+    type set' commands that tag each GPU's placement provider; VFs on
+    NVIDIA's vGPU variant driver are passed through as type-VF. The host's
+    console (boot VGA, BMC display) is left out. Writes no system file:
+    only --output writes, whole or not at all, and never over an existing
+    file unless --force. Needs no cloud credentials.
 
     Example::
 
         openstack gpu host config --alias-name P4=gpu-p4 \\
             --numa-policy preferred --output /tmp/nova-pci.conf
+        openstack gpu host config --vgpu-type nvidia-11 \\
+            --vgpu-type 0000:85:00.0=nvidia-12
     """
 
     auth_required = False
@@ -161,6 +174,13 @@ class ShowHostConfig(command.ShowOne):
             help='numa_policy of every alias: '
                  + ', '.join(nova_pci.NUMA_POLICIES)
                  + ' (default: none, nova uses legacy)')
+        parser.add_argument(
+            '--vgpu-type', metavar='[<gpu-address>=]<type>', action='append',
+            default=[], dest='vgpu_types',
+            help='mdev type of the GPUs that offer vGPUs, e.g. nvidia-11, or '
+                 'of one GPU, e.g. 0000:85:00.0=nvidia-12 (repeat for more '
+                 'GPUs; default: the type of the mdevs a GPU has, else the '
+                 'first type it offers)')
         parser.add_argument(
             '--output', metavar='<file>',
             help='Write the nova.conf fragment to this new file instead of '
@@ -183,7 +203,8 @@ class ShowHostConfig(command.ShowOne):
             gpus = [e for e in inventory.list_gpus(host)
                     if vendor is None or e.device.vendor_id == vendor]
             config = config_gen.build_host_config(
-                host, gpus, alias_names, parsed_args.numa_policy)
+                host, gpus, alias_names, parsed_args.numa_policy,
+                parsed_args.vgpu_types)
         except config_gen.ConfigError as exc:
             base.fail(str(exc))
         text = config_gen.render_nova_conf(config)

@@ -111,9 +111,64 @@ def _nova_conf_sentence(conf):
     count = conf['device_specs']
     path = conf['path']
     path = path if path.isprintable() else sysfs.shown_path(path)
+    types = ', '.join(conf.get('enabled_mdev_types') or ()) or 'none'
     return (f'{path}: aliases {aliases}; {count} device_spec '
             f'{"entry" if count == 1 else "entries"}; pci_in_placement '
-            f'{str(conf["pci_in_placement"]).lower()}')
+            f'{str(conf["pci_in_placement"]).lower()}; mdev types {types}')
+
+
+def _types_line(types, shown=3):
+    """': nvidia-11 (GRID M60-0B) 15 free, 1 created; 7 more types...'"""
+    if not types:
+        return ''
+    useful = [t for t in types if t['available'] or t['created']]
+    items = [f'{t["type"]} ({t["name"]}) {t["available"]} free'
+             + (f', {t["created"]} created' if t['created'] else '')
+             for t in useful[:shown]]
+    more = len(types) - len(items)
+    if more:
+        items.append(f'{more} more type{"s" if more > 1 else ""}'
+                     + (' with none free' if len(useful) <= shown else ''))
+    return ': ' + '; '.join(items)
+
+
+class VgpuColumn(format_columns.DictColumn):
+    """The host's vGPU side: one line for the host, one per GPU."""
+
+    def human_readable(self):
+        value = self._value
+        if not value['gpus'] and not value['manager']:
+            return 'no GPU shared as vGPUs'
+        lines = [('NVIDIA vGPU manager ' + ('loaded' if value['manager']
+                                            else 'not loaded'))
+                 + '; mdevctl ' + (value['mdevctl'] or 'not installed')]
+        for gpu in value['gpus']:
+            lines.append(f'{gpu["address"]} {gpu["model"]} {gpu["mode"]}'
+                         + _types_line(gpu['types']))
+        return '\n'.join(lines)
+
+    def machine_readable(self):
+        return dict(self._value)
+
+
+def vgpu_dict(host, entries):
+    """The host's vGPU state: manager, mdevctl and each shared GPU."""
+    gpus = []
+    for entry in inventory.vgpu_gpus(entries):
+        shared = entry.vgpu
+        gpus.append({
+            'address': shared.address, 'model': shared.name,
+            'mode': shared.mode, 'parents': list(shared.parents),
+            'vfs': [vf.address for vf in shared.vfs],
+            'types': [{'type': t.type_id, 'name': t.name,
+                       'available': sum(a.available for a in shared.all_types
+                                        if a.type_id == t.type_id),
+                       'created': shared.created.get(t.type_id, 0),
+                       'device_api': t.device_api,
+                       'max_instance': t.max_instance}
+                      for t in shared.types]})
+    return {'manager': host.vgpu_manager, 'mdevctl': host.mdevctl,
+            'hostname': host.hostname, 'gpus': gpus}
 
 
 def check_columns(report, host, nova_conf=None):
@@ -129,6 +184,7 @@ def check_columns(report, host, nova_conf=None):
                                   _vfio_sentence),
         'gpus': GpuListColumn([gpu_dict(e, report.unmanaged.get(e.address))
                                for e in report.gpus]),
+        'vgpu': VgpuColumn(vgpu_dict(host, report.gpus)),
         'nova_conf': SummaryColumn(nova_conf, _nova_conf_sentence),
         'problems': FindingListColumn(report.problems),
         'warnings': FindingListColumn(report.warnings),
@@ -151,7 +207,14 @@ def config_columns(config, text):
         'modprobe': LinesColumn(config.modprobe),
         'notes': LinesColumn(config.notes),
         'placement': format_columns.ListDictColumn(
-            [s.as_dict() for s in config_gen.PLACEMENT_SETTINGS]),
+            [s.as_dict() for s in config_gen.PLACEMENT_SETTINGS]
+            if config.models else []),
+        'enabled_mdev_types': format_columns.ListColumn(
+            config.vgpu.enabled_mdev_types if config.vgpu else []),
+        'vgpu_types': format_columns.ListDictColumn(
+            [t.as_dict() for t in config.vgpu.types] if config.vgpu else []),
+        'vgpu_commands': LinesColumn(
+            config.vgpu.commands if config.vgpu else []),
         'nova_conf': text,
     }
     return tuple(fields), tuple(fields.values())

@@ -150,7 +150,10 @@ def test_check_with_nova_conf(openstack, tmp_path):
     data = yaml.safe_load(out)
     assert data['nova_conf'] == {'path': str(conf), 'aliases': [],
                                  'device_specs': 1,
-                                 'pci_in_placement': False}
+                                 'pci_in_placement': False,
+                                 'enabled_mdev_types': [],
+                                 'default_mdev_type': None,
+                                 'mdev_device_addresses': {}}
     messages = [p['message'] for p in data['problems']]
     assert ("line 3 [pci] alias: vendor_id '0x10de': vendor_id must be 4 hex "
             'digits without 0x, e.g. "10de"') in [
