@@ -121,8 +121,8 @@ def up():
     install.ensure_debian_packages(say)
     install.ensure_venv(say)
     secrets = settings.load_secrets()
-    render.render_all(secrets, description,
-                      debug=bool(os.environ.get('DEVCLOUD_DEBUG')))
+    debug = bool(os.environ.get('DEVCLOUD_DEBUG'))
+    render.render_all(secrets, description, debug=debug)
     db, epmd, rabbit, keystone, placement, glance, neutron, nova_api, \
         conductor, scheduler, cinder_api, cinder_scheduler, cinder_volume, \
         *computes = services.all_services(description)
@@ -137,17 +137,27 @@ def up():
     databases.create_databases(secrets)
     databases.sync_schemas(secrets, say)
 
-    # nova must not start before the catalog lists placement: its services
-    # would cache the missing endpoint. Once registered, start all at once.
-    catalog_step = 'catalog-' + hashlib.sha1(
+    # nova must not start before the catalog lists placement (its services
+    # would cache the missing endpoint) nor before keystone has nova's
+    # registered limits (the unified limits driver would refuse every
+    # boot). Once both are there, start all at once.
+    catalog_step = 'catalog-v2-' + hashlib.sha1(
         str(sorted(settings.ports().items())).encode()).hexdigest()[:8]
+    limits_step = 'limits-' + hashlib.sha1(str(sorted(
+        settings.registered_limits(description).items())).encode()
+    ).hexdigest()[:8]
+    ready = databases.done(catalog_step) and databases.done(limits_step)
     nova = [conductor, scheduler, nova_api]
-    start_missing([keystone, placement, glance, neutron]
-                  + nova * databases.done(catalog_step))
-    if not databases.done(catalog_step):
+    start_missing([keystone, placement, glance, neutron] + nova * ready)
+    if not ready:
         wait_ready([keystone])
-        venv_python('devcloud_lib.cloudapi', 'catalog')
-        databases.mark(catalog_step)
+        for step, command in ((catalog_step, 'catalog'),
+                              (limits_step, 'limits')):
+            if not databases.done(step):
+                venv_python('devcloud_lib.cloudapi', command)
+                databases.mark(step)
+        # nova.conf names the compute endpoint the catalog step recorded
+        render.render_all(secrets, description, debug=debug)
         start_missing(nova)
 
     # A compute pings the conductor at start and waits 10 s per lost ping.

@@ -1,6 +1,7 @@
 """What devcloud does through the OpenStack APIs, inside the venv:
 
     python -m devcloud_lib.cloudapi catalog        users, projects, catalog
+    python -m devcloud_lib.cloudapi limits         nova's registered limits
     python -m devcloud_lib.cloudapi image          the public tiny-raw image
     python -m devcloud_lib.cloudapi locate SERVER  print "<host> <uuid>"
     python -m devcloud_lib.cloudapi providers TIMEOUT HOST.json...
@@ -10,6 +11,7 @@ One process registers everything: through the CLI it would be ~25 calls
 at 1.5 s each.
 """
 import json
+import os
 import sys
 import time
 
@@ -40,6 +42,7 @@ def connect():
 
 
 def ensure_catalog(identity):
+    os.makedirs(settings.DATA, exist_ok=True)
     for name, service_type, port_name, path in CATALOG:
         service = next(iter(identity.services(type=service_type)), None)
         if service is None:
@@ -56,6 +59,11 @@ def ensure_catalog(identity):
                     region_id=settings.REGION, is_enabled=True)
             elif endpoint.url != wanted:    # ports were overridden
                 identity.update_endpoint(endpoint, url=wanted)
+        if service_type == 'compute':
+            public = next(ep for ep in identity.endpoints(
+                service_id=service.id) if ep.interface == 'public')
+            with open(settings.COMPUTE_ENDPOINT_FILE, 'w') as f:
+                f.write(public.id + '\n')
 
 
 def ensure_project(identity, name, description):
@@ -88,9 +96,31 @@ def ensure_users(identity):
     for name in settings.SERVICE_USERS:
         user = ensure_user(identity, name, secrets[name], service)
         grant(identity, service, user, 'admin', 'service')
+    # nova reads unified limits as this user ([oslo_limit]): looking up
+    # its endpoint and every project's limits needs a system reader.
+    reader = identity.find_role('reader', ignore_missing=False)
+    identity.assign_system_role_to_user(
+        identity.find_user('nova', domain_id='default'), reader, 'all')
     demo = ensure_project(identity, 'demo', 'devcloud member project')
     member = ensure_user(identity, 'member', secrets['member'], demo)
     grant(identity, demo, member, 'member')
+
+
+def ensure_registered_limits(identity):
+    """Register nova's default limits that keystone does not have yet.
+
+    Existing ones are left alone: keystone refuses to change a default
+    that project limits refer to, and an operator may have changed it.
+    """
+    service = next(iter(identity.services(type='compute')))
+    have = {rl.resource_name for rl in identity.registered_limits(
+        service_id=service.id, region_id=settings.REGION)}
+    wanted = settings.registered_limits(settings.load_nodes())
+    for resource, default in sorted(wanted.items()):
+        if resource not in have:
+            identity.create_registered_limit(
+                service_id=service.id, region_id=settings.REGION,
+                resource_name=resource, default_limit=default)
 
 
 def ensure_image(conn):
@@ -156,6 +186,8 @@ def main(argv):
     if command == 'catalog':
         ensure_catalog(conn.identity)
         ensure_users(conn.identity)
+    elif command == 'limits':
+        ensure_registered_limits(conn.identity)
     elif command == 'image':
         ensure_image(conn)
     elif command == 'locate' and len(argv) == 2:

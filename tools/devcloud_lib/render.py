@@ -80,6 +80,24 @@ def _common(debug):
     return {'debug': debug, 'use_stderr': True}
 
 
+def oslo_limit(secrets):
+    """How nova reads its limits from keystone: as service user nova,
+    system-scoped (it has the reader role on the system), for the compute
+    endpoint the catalog step recorded."""
+    section = service_auth('nova', secrets)
+    for key in ('project_name', 'project_domain_name'):
+        del section[key]
+    section['system_scope'] = 'all'
+    try:
+        with open(settings.COMPUTE_ENDPOINT_FILE) as f:
+            section['endpoint_id'] = f.read().strip()
+    except FileNotFoundError:   # before the first catalog step
+        section.update(endpoint_service_type='compute',
+                       endpoint_region_name=settings.REGION,
+                       endpoint_interface='public')
+    return section
+
+
 def _no_notifications():
     # Nothing consumes notifications here: don't let queues fill up.
     return {'driver': 'noop'}
@@ -260,8 +278,13 @@ def nova(secrets, debug, venv_etc, description):
                 + [vf_alias(name, profile) for name, profile in
                    description.get('vf_profiles', {}).items()],
                 'report_in_placement': True},
-        # Plenty for parallel functional tests; the defaults stop at 10.
-        'quota': {'instances': 500, 'cores': 2000, 'ram': 4096000},
+        # Quotas are keystone's unified limits, enforced by nova itself
+        # (registered by `up`: settings.registered_limits). The legacy
+        # values only matter to `nova-manage limits
+        # migrate_to_unified_limits`.
+        'quota': {'driver': 'nova.quota.UnifiedLimitsDriver',
+                  'instances': 500, 'cores': 2000, 'ram': 4096000},
+        'oslo_limit': oslo_limit(secrets),
         'vnc': {'enabled': False},
         'oslo_concurrency': {'lock_path': os.path.join(state, 'locks')},
         'oslo_messaging_notifications': _no_notifications(),

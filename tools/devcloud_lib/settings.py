@@ -23,6 +23,9 @@ XML = os.path.join(STATE, 'xml')        # domain XML saved per node
 DONE = os.path.join(STATE, 'done')      # markers of one-time steps
 CLOUDS_YAML = os.path.join(STATE, 'clouds.yaml')
 SECRETS_FILE = os.path.join(STATE, 'secrets.json')
+# The compute endpoint's id, written by the catalog step: nova's
+# [oslo_limit] endpoint_id.
+COMPUTE_ENDPOINT_FILE = os.path.join(DATA, 'compute-endpoint-id')
 DB_SOCKET = os.path.join(RUN, 'mariadb.sock')
 
 REQUIREMENTS = os.path.join(LIB_DIR, 'requirements.txt')
@@ -83,6 +86,30 @@ def load_nodes():
 
 # Service users that get the admin and service roles in project 'service'.
 SERVICE_USERS = ('nova', 'neutron', 'glance', 'placement', 'cinder')
+
+
+def registered_limits(description):
+    """{resource: default} keystone holds for nova (unified limits).
+
+    The legacy [quota] values the cloud had, and -1 (unlimited) for every
+    resource class a GPU can be counted in: enough for parallel tests;
+    projects get lower limits with `openstack limit create`.
+    """
+    limits = {
+        'servers': 500, 'class:VCPU': 2000, 'class:PCPU': 2000,
+        'class:MEMORY_MB': 4096000, 'class:DISK_GB': -1, 'class:VGPU': -1,
+        'server_metadata_items': 128, 'server_injected_files': 5,
+        'server_injected_file_content_bytes': 10240,
+        'server_injected_file_path_bytes': 255,
+        'server_key_pairs': 100, 'server_groups': 10,
+        'server_group_members': 10,
+    }
+    for model in description['gpu_models'].values():
+        limits['class:CUSTOM_PCI_%s_%s' % (
+            model['vendor_id'].upper(), model['product_id'].upper())] = -1
+    for profile in description.get('vf_profiles', {}).values():
+        limits['class:' + profile['resource_class']] = -1
+    return limits
 
 
 def load_secrets():
