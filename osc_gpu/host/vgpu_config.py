@@ -194,9 +194,9 @@ def nothing_shared(all_gpus):
     return None
 
 
-def _comment(text):
+def _comment(text, indent='#   '):
     return textwrap.wrap(text, 76, initial_indent='# ',
-                         subsequent_indent='#   ')
+                         subsequent_indent=indent)
 
 
 def render_vgpu(config):
@@ -229,6 +229,6 @@ def render_vgpu(config):
     lines += [''] + _comment(
         "Then tag each GPU's placement provider with the trait of its type "
         f'({first.trait} for {first.type_id}), which flavors ask for with '
-        f'resources:VGPU=1 and trait:{first.trait}=required:')
+        f'resources:VGPU=1 and trait:{first.trait}=required:', '# ')
     lines += [f'#   {command}' for command in config.commands]
     return lines

@@ -230,18 +230,23 @@ def _a16_types(available):
             (703, '8Q', 8192), (704, '16Q', 16384)))
 
 
-def _sriov_gpu(address, ids, subsystem, group, vfs, totalvfs=16, **tags):
-    """A PF at function 0 and up to 4 VFs at functions 4 to 7 (NVIDIA's
-    layout), each VF in its own IOMMU group; ``tags`` go to each VF."""
+def _sriov_gpu(address, ids, subsystem, group, vfs, totalvfs=16, first=4,
+               **tags):
+    """A PF at function 0 and VFs from function ``first`` on (4 to 7 on
+    NVIDIA's boards), each VF in its own IOMMU group; ``tags`` go to each
+    VF."""
     slot = address.rsplit('.', 1)[0]
     pf = Dev(address, ids, 0x030200, subsystem, 'nvidia', group, 1,
              sriov_totalvfs=totalvfs)
     return (pf,) + tuple(
-        Dev(f'{slot}.{4 + n}', ids, 0x030200, subsystem, 'nvidia',
+        Dev(f'{slot}.{first + n}', ids, 0x030200, subsystem, 'nvidia',
             group + 1 + n, 1, physfn=address, **tags) for n in range(vfs))
 
 
 A16_VF_TYPES = _a16_types(1)
+# What nova's fakelibvirt offers on an mdev-capable GPU (GRID M60-0B).
+FAKELIBVIRT_TYPES = (MdevTypeSpec('nvidia-11', 'GRID M60-0B', 16),
+                     MdevTypeSpec('nvidia-12', 'GRID M60-0B', 8))
 
 HOSTS.update({
     # NVIDIA GRID on a board without SR-IOV: each GPU offers mdev types.
@@ -271,6 +276,16 @@ HOSTS.update({
         kernel='6.8.0-45-generic', modules=VGPU_MODULES[:2] + (
             'vfio_pci_core', 'vfio_iommu_type1', 'vfio', 'kvm_intel', 'kvm'),
         hostname='vgpu-l4'),
+    # The local cloud's gpu-node-3 (tools/devcloud_lib, fakelibvirt): two
+    # mdev GPUs offering nvidia-11 (16) and nvidia-12 (8), and an A16
+    # whose 4 VFs, at functions 1 to 4, are passed through.
+    'vgpu-node': Host(
+        INTEL_PLATFORM + tuple(
+            Dev(f'0000:81:0{n}.0', '10de:0ffe', 0x030200, '', 'nvidia',
+                40 + n, 1, mdev_types=FAKELIBVIRT_TYPES) for n in (0, 1))
+        + _sriov_gpu('0000:81:02.0', '10de:25b6', '10de:14a9', 50, 4,
+                     first=1, variant=True),
+        modules=VGPU_MODULES, mdevctl=True, hostname='gpu-node-3'),
 })
 
 CPUINFO = {
