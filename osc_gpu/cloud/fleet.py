@@ -141,6 +141,18 @@ def _capacities(conn):
         return None, _devices_unknown(exc)
 
 
+def project_id_of(gpu_cloud, name_or_id, domain=None):
+    """The id of a project, as ``openstack server list --project`` finds
+    it: a caller keystone will not answer (403) gets the value as the
+    id."""
+    try:
+        return gpu_cloud.find_project_id(name_or_id, domain)
+    except errors.CloudError as exc:
+        if exc.status_code != 403:
+            raise
+        return name_or_id
+
+
 def read_fleet(gpu_cloud, all_projects=False, project_id=None, host=None):
     """The :class:`Fleet` ``gpu server list`` shows.
 

@@ -147,9 +147,9 @@ class ListGpuServer(base.CloudCommandMixin, command.Lister):
             matches = fleet.alias_matcher(parsed_args.alias, classes,
                                           alias_map)
         gpu_cloud = self.gpu_cloud()
-        project_id = (gpu_cloud.find_project_id(parsed_args.project,
-                                                parsed_args.project_domain)
-                      if parsed_args.project else None)
+        project_id = (cloud_fleet.project_id_of(
+            gpu_cloud, parsed_args.project, parsed_args.project_domain)
+            if parsed_args.project else None)
         found = cloud_fleet.read_fleet(
             gpu_cloud, all_projects=parsed_args.all_projects,
             project_id=project_id, host=parsed_args.host)

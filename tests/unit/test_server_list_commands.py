@@ -1,6 +1,8 @@
 """``openstack gpu server list`` and ``show`` run for real against nova,
 glance, keystone and placement faked at HTTP, requests counted."""
 
+import re
+
 import pytest
 
 from tests.unit import fakecloud
@@ -323,3 +325,20 @@ def test_impossible_values_are_refused_before_any_request(cloud, capsys,
     assert code == 1 and fragment in err, err
     assert len(err.strip().splitlines()) == 1
     assert cloud[0].requests() == []
+
+
+def test_project_keystone_will_not_look_up_is_taken_as_an_id(
+        cloud, capsys, requests_mock):
+    osc, placement, nova = cloud
+    fakekeystone.FakeKeystone(osc)
+    for path in (r'/projects/p2$', r'/projects\?'):
+        requests_mock.get(re.compile(re.escape(osc.auth_url) + path),
+                          status_code=403,
+                          json={'error': {'code': 403, 'message': 'no'}})
+    _, p4s = placement.add_host('gpu-node-1', gpus=1)
+    theirs = nova.add_server('a', P4_SPECS, host='gpu-node-1', devices=p4s,
+                             project_id='p2')
+    code, rows, err = run_json(['gpu', 'server', 'list', '--project', 'p2'],
+                               capsys)
+    assert code == 0, err
+    assert [r['ID'] for r in rows] == [theirs]
