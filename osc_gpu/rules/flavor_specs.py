@@ -127,16 +127,3 @@ def gpu_flavor_specs(requests, hide_hypervisor, numa_policy, properties,
         check_numa_policy(numa_policy, release)
         specs[NUMA_KEY] = numa_policy
     return specs, notes
-
-
-def gpu_spec_differences(existing, wanted):
-    """``KEY: existing -> wanted`` for every GPU key whose value differs."""
-    diffs = []
-    for key in sorted(set(existing) | set(wanted)):
-        if key not in GPU_EXTRA_SPECS_BY_KEY:
-            continue
-        have, want = existing.get(key), wanted.get(key)
-        if have != want:
-            diffs.append('%s=%s, not %s' % (key, have or '(unset)',
-                                            want or '(unset)'))
-    return diffs

@@ -79,11 +79,3 @@ def test_other_properties_pass():
 def test_values_nova_refuses_are_refused_here(key, value, fragment):
     with pytest.raises(fs.InvalidExtraSpec, match=fragment):
         fs.check_property(key, value)
-
-
-def test_differences_only_name_gpu_keys():
-    have = {'pci_passthrough:alias': 'P4:1', 'hw:cpu_policy': 'shared'}
-    want = {'pci_passthrough:alias': 'P4:2', 'hw:hide_hypervisor_id': 'true'}
-    assert fs.gpu_spec_differences(have, want) == [
-        'hw:hide_hypervisor_id=(unset), not true',
-        'pci_passthrough:alias=P4:1, not P4:2']
