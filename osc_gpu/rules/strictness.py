@@ -219,4 +219,46 @@ DELIBERATE_STRICTNESS += (
         "host's memory."),
 )
 
+_MDEV = _NOVA_CONF + ', [devices] and [mdev_<type>]'
+
+# nova.conf's vGPU options, read by 'gpu host check --nova-conf' (judged by
+# oslo.config and nova-compute's LibvirtDriver._get_supported_vgpu_types;
+# tests/functional/differential/test_nova_devices_config.py).
+DELIBERATE_STRICTNESS += (
+    Strictness(
+        'mdev-address-form', _MDEV + ' device_addresses',
+        'addresses not written as sysfs writes them: upper-case hex '
+        "('0000:AF:00.0'), any character for the dot ('0000:84:00x0'), "
+        'non-ASCII digits, and names of virtual devices '
+        "(/sys/devices/virtual/<name>, such as the mtty sample)",
+        'nova compares the address as written with the one it makes from '
+        "libvirt's device name, so the first three never match a GPU; "
+        'virtual parents are kernel samples, and whether one exists '
+        'depends on the host nova-compute starts on.'),
+    Strictness(
+        'mdev-type-list', _MDEV + ' enabled_mdev_types',
+        "an empty item ('nvidia-11,,nvidia-12', ' , ')",
+        'nova enables a type named "" that no device offers, with a group '
+        '[mdev_] of its own; it is always a stray comma.'),
+    Strictness(
+        'mdev-dropped-type', _MDEV,
+        'a second enabled type without device_addresses',
+        'nova-compute starts, makes the first such type the type of every '
+        'GPU not listed, and drops the others with a warning in its log: '
+        'the type the operator enabled is never offered.'),
+    Strictness(
+        'mdev-old-group-option', _MDEV,
+        'mdev_class or max_instances in the old group [vgpu_<type>]',
+        'nova reads only device_addresses there and ignores them without a '
+        'word: vGPUs then land in VGPU instead of the custom class, or '
+        'over the limit.'),
+    Strictness(
+        'mdev-int-spelling', _MDEV + ' max_instances',
+        "numbers spelled other than as plain decimal digits ('+5', "
+        "'1_0', non-ASCII digits) or above 2147483647",
+        "oslo.config reads them with Python's int(); plain digits are what "
+        'every other tool reads the same way, and no host has billions of '
+        'vGPUs.'),
+)
+
 BY_ID = {s.id: s for s in DELIBERATE_STRICTNESS}
