@@ -85,16 +85,8 @@ def _read_flavors(gpu_cloud, model, state, prune):
             flavor.disk or 0, flavor.ephemeral or 0, flavor.swap or 0,
             bool(flavor.is_public), flavor.description, specs)
         if not flavor.is_public and flavor.name in named:
-            found.access = frozenset(flavor_access(gpu_cloud, flavor))
+            found.access = frozenset(gpu_cloud.flavor_project_ids(flavor))
         state.flavors[flavor.name] = found
-
-
-def flavor_access(gpu_cloud, flavor):
-    """Ids of the projects with access to a private flavor."""
-    with errors.reporting("reading the access list of flavor '%s'"
-                          % flavor.name):
-        return [a['tenant_id'] for a in
-                gpu_cloud.conn.compute.get_flavor_access(flavor)]
 
 
 def _read_images(gpu_cloud, model, state):

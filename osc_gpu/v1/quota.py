@@ -2,6 +2,7 @@
 
 from osc_lib.command import command
 
+from osc_gpu.cloud import errors
 from osc_gpu.cloud import identity
 from osc_gpu.cloud import placement
 from osc_gpu.cloud import quota
@@ -165,6 +166,10 @@ def _free_by_class(gpu_cloud):
         capacities = gpu_cloud.gpu_capacity()
     except placement.PciNotInPlacement:
         return None
+    except errors.CloudError as exc:
+        if exc.status_code != 403:
+            raise
+        return None     # placement's device list is for admins only
     free = {}
     for cap in capacities:
         free[cap.resource_class] = free.get(cap.resource_class, 0) + cap.free
