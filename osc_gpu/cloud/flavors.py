@@ -11,6 +11,7 @@ import uuid
 
 from osc_gpu.cloud import errors
 from osc_gpu.cloud import waiting
+from osc_gpu.rules import echo
 from osc_gpu.rules import flavor_match
 from osc_gpu.rules import gpu_request
 
@@ -46,6 +47,8 @@ def create_gpu_flavor(gpu_cloud, attrs, specs, projects=(), or_show=False):
                 raise
             existing = _settled_flavor(gpu_cloud, attrs['name'])
             if existing is None:
+                if not id_is_ours:
+                    _refuse_taken_id(gpu_cloud, attrs)
                 continue   # another run rolled back: try to create again
             _check_same(gpu_cloud, existing, wanted, projects)
             return existing, False
@@ -54,6 +57,18 @@ def create_gpu_flavor(gpu_cloud, attrs, specs, projects=(), or_show=False):
     raise errors.Conflict(
         "flavor '%s' kept appearing and disappearing while creating it: "
         'another tool is creating and deleting it; try again' % attrs['name'])
+
+
+def _refuse_taken_id(gpu_cloud, attrs):
+    """No flavor has the name, so the conflict is the id: name its owner
+    (retrying cannot help) unless it is gone or has our name by now."""
+    owner = gpu_cloud.find_flavor(attrs['id'], ignore_missing=True)
+    if owner is not None and owner.id == attrs['id'] and \
+            owner.name != attrs['name']:
+        raise errors.Conflict(
+            'flavor id %s is taken by flavor %s (give another --id, or '
+            'leave --id out)' % (echo.quoted(attrs['id']),
+                                 echo.quoted(owner.name)))
 
 
 def _create(gpu_cloud, attrs, id_is_ours):

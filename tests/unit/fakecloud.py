@@ -146,6 +146,11 @@ class FakeCloud:
                 'code': 409,
                 'message': 'Flavor with name %s already exists.'
                            % body['name']}}
+        if body.get('id') in self.flavors:
+            context.status_code = 409
+            return {'conflictingRequest': {
+                'code': 409,
+                'message': 'Flavor with ID %s already exists.' % body['id']}}
         attrs = {k: v for k, v in body.items() if k != 'name'}
         if 'os-flavor-access:is_public' not in attrs:
             attrs['os-flavor-access:is_public'] = True

@@ -168,3 +168,16 @@ def test_failed_version_discovery_is_one_line_and_no_flavor(cloud, capsys):
     assert code == 1
     assert err.strip().startswith('reading the compute API version failed')
     assert cloud.writes() == [] and cloud.flavors == {}
+
+
+def test_or_show_with_an_id_another_flavor_has_is_one_line(cloud, capsys):
+    cloud.add_flavor('gpu.other', {'pci_passthrough:alias': 'P4:1'},
+                     id='f1')
+    before = {k: dict(v) for k, v in cloud.flavors.items()}
+    code, out, err = run(['gpu', 'flavor', 'create', 'gpu.p4', '--gpu',
+                          'P4:1', '--id', 'f1', '--or-show'], capsys)
+    assert (code, out) == (1, '')
+    assert err.strip() == ("flavor id 'f1' is taken by flavor 'gpu.other' "
+                           "(give another --id, or leave --id out)")
+    assert cloud.flavors == before
+    assert [m for m, _ in cloud.writes()] == ['POST']   # the refused create
