@@ -273,6 +273,8 @@ def _check_addresses(host, option, layout, offered, type_id):
     for address in layout.addresses_of(type_id):
         device = host.devices.get(address)
         if address in offered and type_id in offered[address]:
+            findings += _check_in_use(option, address, offered[address],
+                                      type_id)
             continue
         if address in offered:
             message = (f'gives {address} type {_name(type_id)}, which it does '
@@ -295,6 +297,21 @@ def _check_addresses(host, option, layout, offered, type_id):
 def _pf(host, address):
     device = host.devices.get(address)
     return device.physfn if device is not None else None
+
+
+def _check_in_use(option, address, types, type_id):
+    """A GPU without SR-IOV runs one type at a time: mdevs of another
+    type leave no room for this one until they are gone."""
+    others = [t for t in types.values() if t.created and t.type_id != type_id]
+    if not others or types[type_id].available:
+        return []
+    return [Finding(WARNING, CHECK, address, (
+        f'{_where(option)} gives {address} {_name(type_id)}, but it has '
+        f'{others[0].created} mdev{"s" if others[0].created > 1 else ""} of '
+        f'{_name(others[0].type_id)} and no room for {_name(type_id)}: nova '
+        'offers it no vGPU until they are gone'),
+        "move the servers using them first (nova's guide: new types on new "
+        'computes, then rebuild)')]
 
 
 def _check_defaults(host, layout, offered):

@@ -144,6 +144,10 @@ def build_vgpu_config(host, shared, every=None, by_gpu=None):
     chosen, notes = {}, []
     for shared_gpu in usable:
         type_id = _choose(shared_gpu, every, by_gpu)
+        in_use = [t for t in shared_gpu.created if t != type_id]
+        if in_use and shared_gpu.mode == vgpu.MDEV:
+            notes.append(f'GPU {shared_gpu.label} has mdevs of {in_use[0]}: '
+                         f'it offers no {type_id} until they are gone')
         parents, count = _parents(shared_gpu, type_id, notes)
         addresses, gpus, counts = chosen.get(type_id, ((), (), ()))
         chosen[type_id] = (addresses + parents, gpus + (shared_gpu.label,),

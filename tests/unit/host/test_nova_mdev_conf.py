@@ -201,8 +201,9 @@ def test_addresses_that_do_not_offer_the_type():
         '0000:02:00.0, which offers no mdev types: nova gives that device no '
         'vGPU inventory: list only devices that offer the type (ls '
         '/sys/class/mdev_bus/*/mdev_supported_types/nvidia-12)']
-    # 85:00.0 is listed nowhere and there is no default type.
-    assert lines(findings, 'warning') == [
+    # 84:00.0 runs nvidia-11; 85:00.0 is listed nowhere, and there is no
+    # default type.
+    assert lines(findings, 'warning')[1:] == [
         '0000:85:00.0 offer mdev types but nova gives them no type: no '
         'enabled type lists them: list them in device_addresses of a type '
         'they offer, if they are for vGPUs']
@@ -258,3 +259,14 @@ def test_no_host_check_when_the_file_alone_fails():
                               '[mdev_a]\ndevice_addresses = 0000:84:00.0\n'
                               '[mdev_b]\ndevice_addresses = 0000:84:00.0\n')
     assert len(findings) == 1 and summary['enabled_mdev_types'] == []
+
+
+def test_a_type_the_gpu_has_no_room_for_while_other_mdevs_exist():
+    _, findings = check('[devices]\nenabled_mdev_types = nvidia-12\n'
+                        '[mdev_nvidia-12]\ndevice_addresses = 0000:84:00.0,'
+                        '0000:85:00.0\n')
+    assert lines(findings) == [
+        'line 4 [mdev_nvidia-12] device_addresses gives 0000:84:00.0 '
+        'nvidia-12, but it has 1 mdev of nvidia-11 and no room for nvidia-12:'
+        ' nova offers it no vGPU until they are gone: move the servers using '
+        "them first (nova's guide: new types on new computes, then rebuild)"]

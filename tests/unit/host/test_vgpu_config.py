@@ -54,7 +54,7 @@ def check_problems(facts, text):
 # done when -------------------------------------------------------------------
 
 @pytest.mark.parametrize('name, vgpu_types', [
-    ('m60-vgpu', []), ('m60-vgpu', ['nvidia-18']),
+    ('m60-vgpu', []), ('m60-vgpu', ['0000:85:00.0=nvidia-18']),
     ('m60-vgpu', ['nvidia-12', '0000:84:00.0=nvidia-11']),
     ('a16-vgpu', []), ('a16-vgpu', ['nvidia-703']),
     ('a16-vgpu', ['0000:41:00.0=nvidia-704', '0000:42:00.0=nvidia-701']),
@@ -130,6 +130,13 @@ def test_m60_rendered_fragment():
 ])
 def test_vgpu_type_refusals_are_one_escaped_line(values, message):
     assert refusal('m60-vgpu', vgpu_types=values).startswith(message)
+
+
+def test_a_type_a_gpu_has_no_room_for_is_noted():
+    config = build('m60-vgpu', vgpu_types=['nvidia-18'])
+    assert config.vgpu.notes == [
+        'GPU 0000:84:00.0 (Tesla M60) has mdevs of nvidia-11: it offers no '
+        'nvidia-18 until they are gone']
 
 
 def test_vgpu_type_on_a_host_without_mdev_types():
