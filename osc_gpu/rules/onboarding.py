@@ -135,6 +135,7 @@ class Onboarding:
     images: tuple = ()
     default_quotas: tuple = ()
     vgpu_types: tuple = ()
+    notes: tuple = ()          # what could not be checked, to tell
 
     def resources(self):
         """Every GPU resource the file limits, defaults included."""
@@ -160,6 +161,7 @@ class _Reader:
         self.errors = []
         self.vgpu_types = {}
         self.broken = set()        # paths the schema found wrong
+        self.notes = []
 
     def intact(self, path, whole=True):
         """No schema error at ``path`` or above it (nor, if ``whole``,
@@ -230,17 +232,14 @@ class _Reader:
             projects=(project.key,) if project else (), path=path)
 
     def _check_aliases(self, requests, path):
-        if not self.alias_map.is_declared:
+        """The single commands' alias check: declared aliases only (an
+        error), else a note for names no known model suggests."""
+        try:
+            notes = self.alias_map.check_aliases([r.alias for r in requests])
+        except aliases.UnknownAlias as exc:
+            self.error(path, str(exc))
             return
-        declared = self.alias_map.declared
-        for request in requests:
-            # openstacksdk reads clouds.yaml keys with '-' as '_'.
-            if request.alias not in declared and \
-                    request.alias.replace('-', '_') not in declared:
-                self.error(path, "unknown GPU alias '%s': this cloud's "
-                           'aliases are %s (from clouds.yaml gpu_aliases)'
-                           % (request.alias,
-                              ', '.join(sorted(self.alias_map.declared))))
+        self.notes.extend(n for n in notes if n not in self.notes)
 
     def image(self, data, path):
         if isinstance(data, str):
@@ -309,7 +308,7 @@ def read_onboarding(data, positions=None, alias_map=None):
     model = dataclasses.replace(
         model, projects=_unique_projects(reader, projects),
         flavors=_merged_flavors(reader, flavors),
-        images=_merged_images(reader, images))
+        images=_merged_images(reader, images), notes=tuple(reader.notes))
     if reader.errors:
         raise InvalidFile(reader.errors)
     return model

@@ -120,7 +120,8 @@ class _OnboardingCommand(base.CloudCommandMixin, command.Lister):
                 for path, message in exc.errors], 'nothing was changed')
         gaps = quotas.enforcement_gaps(state.release, model.resources(),
                                        state.nova_uses_unified_limits)
-        for note in plan.notes + (gaps if model.resources() else []):
+        for note in list(model.notes) + plan.notes + (
+                gaps if model.resources() else []):
             self.app.stderr.write('note: %s\n' % note)
         return gpu_cloud, state, scope, plan
 

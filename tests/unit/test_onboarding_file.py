@@ -116,7 +116,19 @@ def test_declared_aliases_are_the_only_ones():
         ''', aliases.AliasMap({'P4': ('CUSTOM_PCI_10DE_1BB3',)}))
     assert lines == ["f.yaml:4:20: public_flavors[0].gpu: unknown GPU alias "
                      "'A100': this cloud's aliases are P4 (from clouds.yaml "
-                     'gpu_aliases)']
+                     "gpu_aliases); use one of them, or add the alias to "
+                     "nova's [pci] alias and to gpu_aliases"]
+
+
+def test_undeclared_aliases_no_model_suggests_make_a_note():
+    model = model_of('''\
+        version: 1
+        name: a
+        public_flavors:
+          - {name: f, gpu: "X9:1"}
+        ''')
+    assert [n.split(':')[0] for n in model.notes] == ["GPU alias 'X9' cannot "
+                                                      'be checked']
 
 
 def test_a_flavor_described_twice_differently_is_refused():
