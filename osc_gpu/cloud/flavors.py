@@ -82,9 +82,19 @@ def _create(gpu_cloud, attrs, id_is_ours):
         if id_is_ours and not failure.refused:
             _remove_if_made(gpu_cloud, attrs['id'], failure)
         raise
+    except KeyboardInterrupt as interrupt:
+        # Ctrl-C or SIGTERM with the request on its way: nova may make
+        # the flavor all the same, without its specs.
+        if id_is_ours:
+            _remove_if_made(gpu_cloud, attrs['id'], interrupt,
+                            'creating flavor %s was interrupted'
+                            % echo.quoted(attrs['name']))
+        raise
 
 
-def _remove_if_made(gpu_cloud, flavor_id, failure):
+def _remove_if_made(gpu_cloud, flavor_id, failure, said=None):
+    """Delete the flavor ``flavor_id`` if nova made it; ``said`` (else
+    the failure) starts the line raised when that cannot be checked."""
     try:
         flavor = gpu_cloud.find_flavor(flavor_id, ignore_missing=True)
         if flavor is not None:
@@ -93,7 +103,7 @@ def _remove_if_made(gpu_cloud, flavor_id, failure):
         raise errors.CloudError(
             "%s; nova may have made the flavor all the same, and checking "
             "failed (%s): see 'openstack flavor show %s'"
-            % (failure, cleanup, flavor_id)) from failure
+            % (said or failure, cleanup, flavor_id)) from failure
 
 
 def _complete_or_roll_back(gpu_cloud, flavor, specs, projects):

@@ -115,3 +115,63 @@ def test_sigterm_while_the_server_create_answer_is_on_its_way(
     assert cloud.servers == {}
     assert capsys.readouterr().err.strip() == (
         'gpu server create: stopped by SIGTERM')
+
+
+def _terminated_in_flavor_post(requests_mock, tmp_path, monkeypatch,
+                               capsys, on_delete=None):
+    """``gpu flavor create`` with SIGTERM arriving while nova makes the
+    flavor (its answer on the way); returns the cloud, the exit status
+    and stderr."""
+    from tests.unit import fakecloud
+
+    cloud = fakecloud.FakeCloud(requests_mock, tmp_path, monkeypatch)
+    create = cloud._create_flavor
+
+    def made_then_terminated(request, context):
+        answer = create(request, context)
+        signal.raise_signal(signal.SIGTERM)
+        return answer
+    cloud.mock.post(cloud.compute_url + '/flavors', json=made_then_terminated)
+    if on_delete is not None:
+        cloud.mock.delete(cloud.compute_path(r'/flavors/([^/?]+)$'),
+                          **on_delete)
+
+    def killed(*args):
+        raise _Killed()
+    previous = signal.signal(signal.SIGTERM, killed)
+    try:
+        code, _, err = fakecloud.run(['gpu', 'flavor', 'create', 'gpu.term',
+                                      '--gpu', 'P4:1'], capsys)
+    except SystemExit as exited:
+        code, err = exited.code, capsys.readouterr().err
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return cloud, code, err.strip()
+
+
+def test_sigterm_during_the_flavor_post_removes_what_nova_made(
+        requests_mock, tmp_path, monkeypatch, capsys):
+    """No flavor without its GPU specs is left behind: the one nova made
+    is found by the id the command gave it, and deleted."""
+    cloud, code, err = _terminated_in_flavor_post(requests_mock, tmp_path,
+                                                  monkeypatch, capsys)
+    assert (code, err) == (interrupts.EXIT_STATUS,
+                           'gpu flavor create: stopped by SIGTERM')
+    assert cloud.flavors == {}
+    assert [m for m, _ in cloud.writes()] == ['POST', 'DELETE']
+
+
+def test_sigterm_during_the_flavor_post_and_a_failed_clean_up_say_so(
+        requests_mock, tmp_path, monkeypatch, capsys):
+    cloud, code, err = _terminated_in_flavor_post(
+        requests_mock, tmp_path, monkeypatch, capsys,
+        on_delete={'status_code': 500,
+                   'json': {'computeFault': {'code': 500,
+                                             'message': 'boom'}}})
+    [flavor_id] = cloud.flavors
+    assert code == 1
+    assert err.startswith("creating flavor 'gpu.term' was interrupted; "
+                          'nova may have made the flavor all the same, and '
+                          'checking failed (')
+    assert err.endswith("see 'openstack flavor show %s'" % flavor_id)
+    assert len(err.splitlines()) == 1
