@@ -238,8 +238,8 @@ DELIBERATE_STRICTNESS += (
     Strictness(
         'mdev-type-list', _MDEV + ' enabled_mdev_types',
         "an empty item ('nvidia-11,,nvidia-12', ' , ')",
-        'nova enables a type named "" that no device offers, with a group '
-        '[mdev_] of its own; it is always a stray comma.'),
+        'nova enables a type with an empty name, which no device offers; '
+        'it is always a stray comma.'),
     Strictness(
         'mdev-dropped-type', _MDEV,
         'a second enabled type without device_addresses',

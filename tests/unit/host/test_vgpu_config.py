@@ -58,7 +58,8 @@ def check_problems(facts, text):
     ('m60-vgpu', ['nvidia-12', '0000:84:00.0=nvidia-11']),
     ('a16-vgpu', []), ('a16-vgpu', ['nvidia-703']),
     ('a16-vgpu', ['0000:41:00.0=nvidia-704', '0000:42:00.0=nvidia-701']),
-    ('l4-variant', []),
+    ('l4-variant', []), ('vgpu-node', []),
+    ('vgpu-node', ['0000:81:01.0=nvidia-12']),
 ])
 def test_check_accepts_what_config_generates(name, vgpu_types):
     facts = facts_of(name)
