@@ -18,6 +18,29 @@ API_VERSIONS = {'1': 'osc_gpu.plugin'}
 OFFLINE_COMMANDS = (('gpu', 'host'),)
 
 
+# The words after OSC's global options, as the last parse found them.
+_command_words = []
+
+
+def check_api_version(check_version):
+    """OSC's hook: refuse, in one line, a version with no command set.
+
+    Without it OSC only warns and looks for the commands under
+    ``openstack.gpu.v7``, where there are none: every ``gpu`` command
+    would then be "not an openstack command". ``1.0`` is ``1``. Other
+    commands need no gpu version: for them OSC's warning stays.
+    """
+    if check_version.removesuffix('.0') in API_VERSIONS:
+        return True     # checked here: OSC's own check would warn on 1.0
+    if not is_gpu_command(_command_words):
+        return False
+    shown = check_version[:20] + ('...' if len(check_version) > 20 else '')
+    raise ValueError(
+        'invalid osc-gpu API version %r (--os-gpu-api-version, '
+        'OS_GPU_API_VERSION): valid: %s, or leave it unset'
+        % (shown, ', '.join(sorted(API_VERSIONS))))
+
+
 def make_client(instance):
     """Give commands OSC's own openstacksdk connection; gpu has no service."""
     return instance.sdk_connection
@@ -33,6 +56,14 @@ def build_option_parser(parser):
     )
     _no_cloud_for_offline_commands(parser)
     return parser
+
+
+def is_gpu_command(words):
+    """Whether the words after the global options name a gpu command (or
+    ask for its help)."""
+    if words[:1] == ['help']:
+        words = words[1:]
+    return words[:1] == [API_NAME]
 
 
 def is_offline_command(words):
@@ -56,12 +87,13 @@ def _forget_the_cloud(options):
 
 
 def _no_cloud_for_offline_commands(parser):
-    """Parse OSC's global options as usual; for an offline command, then
-    make OSC set up no cloud at all."""
+    """Parse OSC's global options as usual, noting the command's words;
+    for an offline command, then make OSC set up no cloud at all."""
     parse_known_args = parser.parse_known_args
 
     def parse(args=None, namespace=None):
         options, remainder = parse_known_args(args, namespace)
+        _command_words[:] = remainder
         if is_offline_command(remainder):
             _forget_the_cloud(options)
         return options, remainder
