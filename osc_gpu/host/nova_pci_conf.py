@@ -176,14 +176,15 @@ def _check_coverage(specs, host, gpus, findings):
     return covered
 
 
-def _check_aliases(aliases, gpus, covered, findings):
+def _check_aliases(aliases, gpus, covered, findings, in_placement=False):
     requested = set()   # GPUs some alias asks for, rightly or not
     here = ', '.join(sorted({f'{e.device.ids} ({e.name})' for e in gpus}))
     for name, specs in aliases.items():
         matched = [e for e in gpus for s in specs
                    if e.address in covered and nova_pci.alias_matches(
                        s, e.device.vendor_id, e.device.product_id,
-                       e.device.nova_device_type, covered[e.address])]
+                       e.device.nova_device_type, covered[e.address],
+                       in_placement)]
         requested.update(e.address for e in matched)
         if matched:
             continue
@@ -195,6 +196,19 @@ def _check_aliases(aliases, gpus, covered, findings):
                       if not nova_pci.alias_matches(
                           s, e.device.vendor_id, e.device.product_id,
                           e.device.nova_device_type)]
+        other_class = [(e, s) for e, s in same_ids
+                       if e.address in covered and (e, s) not in wrong_type]
+        if in_placement and other_class:
+            entry, spec = other_class[0]
+            requested.update(e.address for e, _ in other_class)
+            findings.append(Finding(PROBLEM, 'nova-conf', shown(name), (
+                f'[pci] alias {shown(name)} asks placement for '
+                f'{nova_pci.alias_resource_class(spec)} but its device_spec '
+                f'puts GPU {entry.label} in {covered[entry.address]}, so the '
+                'alias never gets it (pci_in_placement)'),
+                f'set "resource_class": "{covered[entry.address]}" in the '
+                'alias'))
+            continue
         if same_ids and not wrong_type:
             continue  # its GPUs lack a device_spec, reported above
         if wrong_type:
@@ -261,7 +275,8 @@ def check_nova_conf(conf, host, gpus):
     pci = read_pci_options(conf)
     findings = list(pci.findings)
     covered = _check_coverage(pci.device_specs, host, gpus, findings)
-    _check_aliases(pci.aliases, gpus, covered, findings)
+    _check_aliases(pci.aliases, gpus, covered, findings,
+                   pci.pci_in_placement)
     summary = {'path': conf.path,
                'aliases': [n if n.isprintable() else shown(n)
                            for n in sorted(pci.aliases)],

@@ -292,15 +292,31 @@ def default_resource_class(vendor_id, product_id):
     return f'CUSTOM_PCI_{vendor_id}_{product_id}'.upper()
 
 
+def alias_resource_class(spec):
+    """The class nova asks placement for on behalf of an alias: its own
+    resource_class, else the default class of its ids (None without)."""
+    if 'resource_class' in spec:
+        return normalize_resource_class(spec['resource_class'])
+    if 'vendor_id' in spec and 'product_id' in spec:
+        return default_resource_class(spec['vendor_id'], spec['product_id'])
+    return None
+
+
 def alias_matches(spec, vendor_id, product_id, device_type,
-                  resource_class=None):
-    """Tell whether a (valid) alias can request a device."""
+                  resource_class=None, in_placement=False):
+    """Tell whether a (valid) alias can request a device.
+
+    ``resource_class`` is the device's class in placement. With
+    ``in_placement`` nova schedules by the alias's class alone, so an alias
+    without one asks for its ids' default class and misses a device whose
+    device_spec gave it another.
+    """
     for key, actual in (('vendor_id', vendor_id), ('product_id', product_id)):
         if key in spec and spec[key].lower() != actual:
             return False
-    if 'resource_class' in spec and resource_class is not None and (
-            normalize_resource_class(spec['resource_class'])
-            != resource_class):
+    if resource_class is not None and (in_placement or 'resource_class'
+                                       in spec) and (
+            alias_resource_class(spec) != resource_class):
         return False
     # Without device_type nova drops PF pools ("unrequested PFs"), so such
     # an alias never gets a type-PF device.

@@ -242,6 +242,26 @@ alias = {"name": "P4", "resource_class": "CUSTOM_P4",
     assert findings == []
 
 
+def test_in_placement_an_alias_without_class_misses_a_classed_device():
+    # nova asks placement for CUSTOM_PCI_10DE_1BB3 on behalf of the alias,
+    # but the device_spec put the P4 in CUSTOM_P4: "No valid host".
+    _, findings = check("""\
+[filter_scheduler]
+pci_in_placement = True
+[pci]
+report_in_placement = true
+device_spec = {"vendor_id": "10de", "product_id": "1bb3",
+    "resource_class": "p4"}
+alias = {"name": "P4", "vendor_id": "10de", "product_id": "1bb3",
+    "device_type": "type-PCI"}
+""")
+    assert lines(findings, 'problem') == [
+        "[pci] alias 'P4' asks placement for CUSTOM_PCI_10DE_1BB3 but its "
+        "device_spec puts GPU 0000:81:00.0 (Tesla P4) in CUSTOM_P4, so the "
+        "alias never gets it (pci_in_placement): set \"resource_class\": "
+        "\"CUSTOM_P4\" in the alias"]
+
+
 def test_one_time_use_needs_report_in_placement():
     _, findings = check('[pci]\ndevice_spec = {"vendor_id": "10de", '
                         '"product_id": "1bb3", "one_time_use": "yes"}\n'
