@@ -297,7 +297,8 @@ def seconds_of(call):
 
 
 def measure(conn, hosts, env, repeat, baseline):
-    # In process: the two reads alone, then both as the command makes them.
+    # In process: two of the three reads alone (the device providers and
+    # the tree summaries), then all three as the command makes them.
     providers, _ = seconds_of(lambda: placement.device_providers(conn))
     candidates, _ = seconds_of(lambda: placement.tree_summaries(conn))
     library, caps = seconds_of(lambda: placement.pci_capacity(conn))
@@ -327,8 +328,8 @@ def print_table(results, baseline):
             '%9.2f' % r['library'], '%9.2f' % r['command'],
             '%8d' % r['requests'], '%13d' % r['placement'],
             '%10.2f' % r['baseline'], '%5.2fx' % r['ratio']]))
-    print('\nthe two placement reads, each alone (library s: both, as '
-          'placement.pci_capacity() makes them)')
+    print('\ntwo of the three placement reads, each alone (library s: all '
+          'three, as placement.pci_capacity() makes them)')
     print('synthetic hosts | provider list s | allocation candidates s')
     for r in results:
         print('%15d | %15.2f | %23.2f' % (r['hosts'], r['providers'],
