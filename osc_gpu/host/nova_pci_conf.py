@@ -154,8 +154,12 @@ def _check_coverage(specs, host, gpus, findings):
         if matching:
             covered[entry.address] = _device_rc(matching[0], device)
             continue
+        # A VF shares its PF's ids: select it by address, or the spec
+        # would take the PF too and nova-compute refuses to start.
+        address = device.address if device.nova_device_type == 'type-VF' \
+            else None
         line = nova_pci.option_line('device_spec', nova_pci.device_spec(
-            device.vendor_id, device.product_id))
+            device.vendor_id, device.product_id, address))
         findings.append(Finding(PROBLEM, 'nova-conf', entry.address, (
             f'GPU {entry.label} is in no [pci] device_spec: nova-compute '
             'will not offer it'), f'add to [pci] on this compute: {line}'))

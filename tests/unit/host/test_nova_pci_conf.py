@@ -471,3 +471,14 @@ def test_a_file_too_large_for_a_nova_conf_is_not_read(tmp_path):
 def test_an_endless_file_is_not_read():
     conf = nova_pci_conf.read_nova_conf('/dev/zero')
     assert conf.options == () and conf.errors[0][0] is None
+
+
+def test_an_uncovered_vf_is_fixed_by_its_address_not_its_ids():
+    # A VF has its PF's ids: a spec by ids alone would select the PF too.
+    _, findings = check('[pci]\n', host='l4-variant')
+    fixes = [f.fix for f in findings
+             if 'is in no [pci] device_spec' in f.message]
+    assert fixes == [
+        'add to [pci] on this compute: device_spec = {"vendor_id": "10de", '
+        '"product_id": "27b8", "address": "0000:3d:00.%d"}' % fn
+        for fn in (4, 5, 6, 7)]
