@@ -7,7 +7,7 @@ handling and clean-up of synthetic hosts stay its own; its table is read
 back into this one. Nothing here passes or fails the test suite: a target
 missed is marked MISSED in the table.
 
-    .venv/bin/python bench/run.py [--quick] [--skip-capacity]
+    .venv/bin/python bench/run.py [--quick] [--skip-capacity] [--skip-fleet]
 """
 
 import argparse
@@ -19,6 +19,7 @@ import subprocess
 import sys
 
 import bench_flavor
+import bench_fleet
 import bench_import
 import bench_server
 import measuring
@@ -72,6 +73,9 @@ def main():
     parser.add_argument('--skip-capacity', action='store_true',
                         help='leave out the capacity bench (minutes with '
                              '1,000 hosts)')
+    parser.add_argument('--skip-fleet', action='store_true',
+                        help='leave out the gpu server list bench (1,000 '
+                             'synthetic servers, 200 with a GPU)')
     args = parser.parse_args()
     quick = args.quick
     env = measuring.cloud_env()
@@ -83,6 +87,12 @@ def main():
     print('flavor: done', flush=True)
     rows += bench_server.measure(env, conn, repeat=1 if quick else 3)
     print('server: done', flush=True)
+    if not args.skip_fleet:
+        rows += bench_fleet.measure(
+            env, conn, repeat=1 if quick else 3,
+            servers=100 if quick else 1000, small=20 if quick else 200,
+            gpu_servers=20 if quick else 200)
+        print('fleet: done', flush=True)
     if not args.skip_capacity:
         rows += capacity_rows(env, 100 if quick else 1000, 10,
                               1 if quick else 3)
