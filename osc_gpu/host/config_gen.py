@@ -17,7 +17,7 @@ import dataclasses
 import textwrap
 
 from osc_gpu.rules import nova_pci
-from osc_gpu.rules.nova_conf import shown
+from osc_gpu.rules.echo import shown
 from osc_gpu.host import inventory
 from osc_gpu.host import readiness
 from osc_gpu.host import vgpu_config

@@ -16,7 +16,7 @@ from osc_gpu.host import facts
 from osc_gpu.host.readiness import Finding, PROBLEM, WARNING
 from osc_gpu.rules import nova_conf
 from osc_gpu.rules import nova_devices as nd
-from osc_gpu.rules.nova_conf import shown
+from osc_gpu.rules.echo import shown
 
 CHECK = 'nova-conf'
 SHOWN_TYPES = 8

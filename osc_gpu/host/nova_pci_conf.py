@@ -14,7 +14,8 @@ import json
 
 from osc_gpu.rules import nova_conf
 from osc_gpu.rules import nova_pci
-from osc_gpu.rules.nova_conf import NovaConf, Option, shown  # noqa: F401
+from osc_gpu.rules.echo import shown
+from osc_gpu.rules.nova_conf import NovaConf, Option  # noqa: F401
 from osc_gpu.host.readiness import Finding, PROBLEM, WARNING
 
 PCI = 'pci'

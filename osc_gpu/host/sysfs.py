@@ -12,7 +12,7 @@ import re
 
 from osc_gpu.host import facts
 from osc_gpu.host import mdev
-from osc_gpu.rules.nova_conf import shown
+from osc_gpu.rules.echo import quoted, quoted_bytes, quoted_path
 
 PCI_DEVICES = 'sys/bus/pci/devices'
 IOMMU_GROUPS = 'sys/kernel/iommu_groups'
@@ -54,10 +54,8 @@ _FORMATS = {
                 'a kernel release like 5.15.0-91-generic'),
 }
 _REQUIRED = ('vendor', 'device', 'class')
-ECHO_MAX = 60
 VALUE_MAX = 4096            # a sysfs attribute is at most a page
 TEXT_MAX = 64 << 20         # modules.dep, cpuinfo: whole, within reason
-PATH_MAX = 4096     # Linux's; longer is no path
 
 
 class RootError(ValueError):
@@ -67,28 +65,17 @@ class RootError(ValueError):
 def check_root(root):
     """Refuse a root that does not exist or has no PCI devices directory."""
     if not os.path.isdir(root):
-        raise RootError(f'--root {shown_path(root)} is not a directory: give '
+        raise RootError(f'--root {quoted_path(root)} is not a directory: give '
                         'the directory that holds sys/ and proc/ (default /)')
     if not os.path.isdir(os.path.join(root, PCI_DEVICES)):
-        raise RootError(f'--root {shown_path(root)} has no {PCI_DEVICES}: '
+        raise RootError(f'--root {quoted_path(root)} has no {PCI_DEVICES}: '
                         'give the root of a Linux host (default /), or run '
                         'this on the compute node itself')
 
 
-def shown_path(path):
-    """A path as it may be echoed: quoted and escaped, never cut short."""
-    return shown(path, limit=PATH_MAX)
-
-
-def shown_bytes(data, limit=ECHO_MAX):
-    """Bytes from the host as they may be echoed: quoted, escaped, cut."""
-    text = repr(bytes(data[:limit]))[1:]
-    return text if len(data) <= limit else f'{text}... ({len(data)} bytes)'
-
-
 def shown_name(name):
     """A file name from os.listdir/readlink, escaped like its bytes."""
-    return shown_bytes(os.fsencode(name))
+    return quoted_bytes(os.fsencode(name))
 
 
 class HostReader:
@@ -159,7 +146,7 @@ class HostReader:
         if not data:
             self.error(relative, f'is empty, not {wanted}')
         else:
-            self.error(relative, f'{verb} {shown_bytes(data)}, not {wanted}')
+            self.error(relative, f'{verb} {quoted_bytes(data)}, not {wanted}')
         return None
 
     def read_lines(self, relative, limit):
@@ -175,7 +162,7 @@ class HostReader:
             text = None
         if text is None or len(data) > limit or not all(
                 line.isprintable() for line in text.split('\n')):
-            self.error(relative, f'holds {shown_bytes(data)}, not lines of '
+            self.error(relative, f'holds {quoted_bytes(data)}, not lines of '
                        f'printable UTF-8 text (at most {limit} bytes)')
             return ''
         return text
@@ -300,12 +287,12 @@ class HostReader:
         try:
             text = data.decode('utf-8').strip()
         except UnicodeDecodeError:
-            self.error(CMDLINE, f'holds {shown_bytes(data.strip())}, which '
+            self.error(CMDLINE, f'holds {quoted_bytes(data.strip())}, which '
                        'is not UTF-8')
             return ''
         odd = [a for a in text.split() if not a.isprintable()]
         if odd:
-            self.error(CMDLINE, f'holds {shown(odd[0])}, with characters '
+            self.error(CMDLINE, f'holds {quoted(odd[0])}, with characters '
                        'no kernel argument has')
             return ''
         return text

@@ -16,7 +16,7 @@ import textwrap
 from osc_gpu.host import inventory
 from osc_gpu.host import vgpu
 from osc_gpu.rules import nova_devices
-from osc_gpu.rules.nova_conf import shown
+from osc_gpu.rules.echo import shown
 
 HOST_PLACEHOLDER = '<host>'
 

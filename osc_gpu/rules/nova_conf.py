@@ -32,7 +32,6 @@ import re
 from osc_gpu.rules import echo
 
 DEFAULT = 'DEFAULT'
-ECHO_MAX = echo.SHOWN_CHARACTERS
 
 # oslo_config.types.Boolean
 TRUE_VALUES = ('true', '1', 'on', 'yes')
@@ -54,33 +53,6 @@ NOVA_OPTIONS = {
     ('filter_scheduler', 'pci_in_placement'): (
         ('filter_scheduler', 'pci_in_placement'),),
 }
-
-
-def shown(value, limit=ECHO_MAX):
-    """A JSON value as it may be echoed in one line: escaped and bounded.
-
-    Strings go through ``echo.quoted`` (control characters, bidi marks
-    and other unprintables come out as escapes, long ones are cut); other
-    JSON values are named, never walked (they may nest deeply).
-    """
-    if isinstance(value, str):
-        return echo.quoted(value, limit)
-    if isinstance(value, bool) or value is None:
-        return {True: 'true', False: 'false', None: 'null'}[value]
-    if isinstance(value, (int, float)):
-        text = repr(value)
-        return text if len(text) <= limit else f'a {len(text)}-digit number'
-    if isinstance(value, list):
-        return 'a JSON list'
-    if isinstance(value, dict):
-        return 'a JSON object'
-    return type(value).__name__
-
-
-def shown_key(key):
-    """A JSON key for a message: "name" when plain, escaped otherwise."""
-    return f'"{key}"' if key.isprintable() and len(key) <= ECHO_MAX else (
-        shown(key))
 
 
 def normalize_section(section):
@@ -206,7 +178,7 @@ def parse_ini(text, path='nova.conf'):
         if line.startswith((' ', '\t')):
             if key is None:
                 errors.append((lineno, 'indented line continues no '
-                               f'option: {shown(line)}'))
+                               f'option: {echo.quoted(line)}'))
             else:
                 value.append(line.lstrip())
             continue
@@ -216,13 +188,14 @@ def parse_ini(text, path='nova.conf'):
             continue
         if line.startswith('['):
             if not line.endswith(']') or len(line) <= 2:
-                errors.append((lineno, f'bad section header {shown(line)}'))
+                errors.append((lineno, 'bad section header '
+                               f'{echo.quoted(line)}'))
             section = normalize_section(line[1:-1])
             continue
         name, first = _split_key_value(line)
         if not name:
             errors.append((lineno, f'not a "key = value" line: '
-                           f'{shown(line)}'))
+                           f'{echo.quoted(line)}'))
         elif section is None:
             errors.append((lineno, 'option before any [section]'))
         else:

@@ -15,7 +15,7 @@ import json
 import re
 
 from osc_gpu.rules import booleans
-from osc_gpu.rules.nova_conf import shown, shown_key
+from osc_gpu.rules.echo import shown, shown_key
 from osc_gpu.rules.pci_address import (  # noqa: F401 (re-export)
     ADDRESS_MAX, address_matches, address_rule)
 

@@ -8,7 +8,7 @@ matches at the start of the field (``re.match``).
 
 import re
 
-from osc_gpu.rules.nova_conf import shown, shown_key
+from osc_gpu.rules.echo import shown, shown_key
 
 # nova/pci/devspec.py MAX_DOMAIN, MAX_BUS, MAX_SLOT, MAX_FUNC
 ADDRESS_MAX = {'domain': 0xFFFF, 'bus': 0xFF, 'slot': 0x1F, 'function': 0x7}

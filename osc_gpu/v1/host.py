@@ -6,9 +6,8 @@ need no cloud: no clouds.yaml, no OS_* variables, no network.
 
 from osc_lib.command import command
 
-from osc_gpu.host.sysfs import shown_path
 from osc_gpu.rules import nova_pci
-from osc_gpu.rules.nova_conf import shown
+from osc_gpu.rules.echo import quoted_path, shown
 from osc_gpu.v1 import base
 
 
@@ -49,15 +48,15 @@ def _read_nova_conf(path):
     from osc_gpu.host import nova_pci_conf
 
     if not path:
-        base.fail(f'invalid --nova-conf {shown_path(path)}: give the path '
+        base.fail(f'invalid --nova-conf {quoted_path(path)}: give the path '
                   'of a nova.conf, e.g. /etc/nova/nova.conf')
     try:
         return nova_pci_conf.read_nova_conf(path)
     except FileNotFoundError:
-        base.fail(f'--nova-conf {shown_path(path)} does not exist: give the '
+        base.fail(f'--nova-conf {quoted_path(path)} does not exist: give the '
                   'path of a nova.conf, e.g. /etc/nova/nova.conf')
     except (OSError, UnicodeDecodeError) as exc:
-        base.fail(f'cannot read --nova-conf {shown_path(path)}: '
+        base.fail(f'cannot read --nova-conf {quoted_path(path)}: '
                   f'{getattr(exc, "strerror", None) or exc} (run as a user '
                   'who can read it)')
 
@@ -221,7 +220,7 @@ class ShowHostConfig(command.ShowOne):
         except output.OutputError as exc:
             base.fail(str(exc))
         self.app.stderr.write(
-            f'wrote {path if path.isprintable() else shown_path(path)}\n')
+            f'wrote {path if path.isprintable() else quoted_path(path)}\n')
 
     def produce_output(self, parsed_args, column_names, data):
         # The default (table) output is the ready-to-paste nova.conf text.

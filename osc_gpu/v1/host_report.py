@@ -10,7 +10,7 @@ from osc_lib.cli import format_columns
 from osc_gpu.host import config_gen
 from osc_gpu.host import inventory
 from osc_gpu.host import readiness
-from osc_gpu.host import sysfs
+from osc_gpu.rules import echo
 
 
 class GpuListColumn(format_columns.ListDictColumn):
@@ -110,7 +110,7 @@ def _nova_conf_sentence(conf):
     aliases = ', '.join(conf['aliases']) or 'none'
     count = conf['device_specs']
     path = conf['path']
-    path = path if path.isprintable() else sysfs.shown_path(path)
+    path = path if path.isprintable() else echo.quoted_path(path)
     types = ', '.join(conf.get('enabled_mdev_types') or ()) or 'none'
     return (f'{path}: aliases {aliases}; {count} device_spec '
             f'{"entry" if count == 1 else "entries"}; pci_in_placement '

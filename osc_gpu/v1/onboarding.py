@@ -8,6 +8,7 @@ from osc_lib.command import command
 
 from osc_gpu.cloud import onboarding as cloud_onboarding
 from osc_gpu.rules import aliases
+from osc_gpu.rules import echo
 from osc_gpu.rules import onboarding
 from osc_gpu.rules import onboarding_plan
 from osc_gpu.rules import quotas
@@ -18,12 +19,6 @@ _HEADERS = ('Resource', 'Name', 'Action', 'Changes', 'Note')
 EXIT_CHANGES = 2
 _DONE = {'create': 'created', 'update': 'updated', 'replace': 'replaced',
          'delete': 'deleted', 'unchanged': 'unchanged'}
-
-
-def _printable(text):
-    """``text`` with control characters (a newline in a YAML string, a
-    terminal escape) shown as escapes, so each error stays one line."""
-    return ''.join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class ChangesColumn(columns.FormattableColumn):
@@ -102,7 +97,9 @@ class _OnboardingCommand(base.CloudCommandMixin, command.Lister):
     def _refuse(self, name, file_errors, outcome):
         """One stderr line per error, then the refusal's one line."""
         for error in file_errors:
-            self.app.stderr.write(_printable(error.render(name)) + '\n')
+            # A newline in a YAML string or a terminal escape is shown
+            # escaped, so each error stays one line.
+            self.app.stderr.write(echo.one_line(error.render(name)) + '\n')
         base.fail('%d error%s in %s: %s' % (
             len(file_errors), '' if len(file_errors) == 1 else 's', name,
             outcome))

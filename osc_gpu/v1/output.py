@@ -11,7 +11,7 @@ import errno
 import os
 import tempfile
 
-from osc_gpu.host.sysfs import shown_path
+from osc_gpu.rules.echo import quoted_path
 
 # Filesystems without hard links answer these; there the existence check
 # and the rename are two steps.
@@ -52,7 +52,7 @@ def _take_name(temporary, path, force):
 
 def write_file(path, text, force=False, option='--output'):
     """Write ``text`` to ``path`` atomically; refuse with ``OutputError``."""
-    name = shown_path(path)
+    name = quoted_path(path)
     if not path:
         raise OutputError(f'invalid {option} {name}: give a file name, e.g. '
                           f'{option} /tmp/nova-pci.conf')

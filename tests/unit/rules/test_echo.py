@@ -29,3 +29,31 @@ def test_a_long_value_is_shown_by_its_start_and_length():
 def test_one_line_escapes_but_keeps_backslashes_and_every_character():
     assert echo.one_line('a\nb\\n\x1b') == 'a\\nb\\n\\x1b'
     assert '\n' not in echo.one_line('x\r\n\x85\u2029y')
+
+
+@pytest.mark.parametrize('value, shown', [
+    ('P4', "'P4'"), ('\x1b[2J', "'\\x1b[2J'"), (True, 'true'), (None, 'null'),
+    (5, '5'), ([[[]]], 'a JSON list'), ({'a': 1}, 'a JSON object'),
+    (10 ** 100, 'a 101-digit number')])
+def test_json_values_are_shown_by_kind_never_walked(value, shown):
+    assert echo.shown(value) == shown
+
+
+def test_shown_cuts_long_strings():
+    assert echo.shown('x' * 1000) == "'%s...' (1000 characters)" % ('x' * 60)
+
+
+def test_a_key_is_shown_plain_when_it_can_be():
+    assert echo.shown_key('vendor_id') == '"vendor_id"'
+    assert echo.shown_key('vendor\nid') == r"'vendor\nid'"
+
+
+def test_bytes_are_shown_as_python_shows_them_and_cut():
+    assert echo.quoted_bytes(b'0x10de\n') == r"'0x10de\n'"
+    assert echo.quoted_bytes(b'\xff\x1b[2J') == r"'\xff\x1b[2J'"
+    assert echo.quoted_bytes(b'a' * 100, 10) == "'aaaaaaaaaa'... (100 bytes)"
+
+
+def test_a_path_is_never_cut_short():
+    path = '/x' * 1000 + '\n'
+    assert echo.quoted_path(path) == "'%s\\n'" % ('/x' * 1000)

@@ -6,19 +6,6 @@ import pytest
 from osc_gpu.rules import nova_conf
 
 
-@pytest.mark.parametrize('value, shown', [
-    ('P4', "'P4'"), ('\x1b[2J', "'\\x1b[2J'"), (True, 'true'), (None, 'null'),
-    (5, '5'), ([[[]]], 'a JSON list'), ({'a': 1}, 'a JSON object'),
-    (10 ** 100, 'a 101-digit number')])
-def test_shown(value, shown):
-    assert nova_conf.shown(value) == shown
-
-
-def test_shown_cuts_long_strings():
-    assert nova_conf.shown('x' * 1000) == "'%s...' (1000 characters)" % (
-        'x' * 60)
-
-
 @pytest.mark.parametrize('raw, value, reference', [
     ('a$$b', 'a$b', None), ('a\\$b', 'a$b', None),
     ('$1 $ ${', '$1 $ ${', None),

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from osc_gpu.rules import nova_conf
+from osc_gpu.rules import echo
 from osc_gpu.rules import nova_pci
 
 P4 = {'name': 'P4', 'vendor_id': '10de', 'product_id': '1bb3'}
@@ -57,7 +57,7 @@ def test_alias_product_id_rule_names_a_product_example():
 def test_alias_values_checked_against_the_table(key, value, rule):
     [message] = problems(nova_pci.validate_alias(dict(P4, **{key: value})))
     assert rule in message
-    assert f'{key} {nova_conf.shown(value)}: ' in message
+    assert f'{key} {echo.shown(value)}: ' in message
 
 
 @pytest.mark.parametrize('vendor_id', ['10de\n', '\u0661\u0660de'])
