@@ -161,9 +161,7 @@ def read_fleet(gpu_cloud, all_projects=False, project_id=None, host=None):
     compute host.
     """
     conn = gpu_cloud.conn
-    # Built here: proxy construction must not race between the threads.
-    conn.compute
-    conn.placement
+    # Each thread builds what it uses (compute, placement): nothing races.
     servers, (caps, note) = placement._in_parallel([
         lambda: list_servers(conn, all_projects or bool(project_id),
                              project_id, host),
