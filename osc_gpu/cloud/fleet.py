@@ -8,7 +8,7 @@ for 300 on the same GPUs:
   SDK picks (2.100 on recent clouds). From 2.47 each server carries its
   flavor with the extra specs it was booted with, so no flavor is read;
 - at the same time, placement's device providers and their usage, the
-  reads of ``gpu capacity`` (three requests);
+  reads of ``gpu capacity`` (a fixed number of requests);
 - then the allocations of each device provider in use, eight at a time:
   bounded by the GPUs in use, never by the servers. Listing one project
   or one host reads those of the devices on the listed servers' hosts.
