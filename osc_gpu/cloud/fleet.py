@@ -39,6 +39,8 @@ class Fleet:
     gpu_classes: frozenset = frozenset()    # classes of device providers
     reporting: frozenset = None         # hypervisors with device providers
     notes: list = dataclasses.field(default_factory=list)
+    # Why no device is known, when placement could not be read.
+    unknown_why: str = ''
 
     def rows(self, alias_classes=()):
         """``[fleet.Row]`` of the GPU servers."""
@@ -168,7 +170,7 @@ def read_fleet(gpu_cloud, all_projects=False, project_id=None, host=None):
         lambda: _capacities(conn)])
     servers = with_flavor_specs(gpu_cloud, servers)
     if caps is None:
-        return Fleet(servers, notes=[note])
+        return Fleet(servers, unknown_why=note)
     whole = all_projects and not project_id and host is None
     devices = fleet.in_use(caps, None if whole else
                            {s.hypervisor for s in servers if s.hypervisor})

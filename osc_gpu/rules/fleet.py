@@ -176,6 +176,17 @@ def join(servers, held, gpu_classes=(), reporting=None):
     return rows
 
 
+def unknown_devices_note(rows):
+    """Why the rows without known devices have none, '' if all are
+    known, when placement was read (their hosts report no devices)."""
+    hosts = sorted({r.server.hypervisor for r in rows if r.devices is None})
+    if not hosts:
+        return ''
+    return ('devices not shown on %s: no PCI device there is reported to '
+            'placement ([pci] report_in_placement is off), and nova has no '
+            'other API that names them' % ', '.join(hosts))
+
+
 def alias_matcher(alias, classes, alias_map):
     """A test of rows for ``--alias``: the flavor names the alias, or the
     server asks for or holds one of its ``classes``."""

@@ -156,7 +156,9 @@ class ListGpuServer(base.CloudCommandMixin, command.Lister):
         rows = found.rows(_declared_classes(alias_map))
         if matches is not None:
             rows = [r for r in rows if matches(r)]
-        _notes(self.app, found.notes)
+        unknown = any(r.devices is None for r in rows) and (
+            found.unknown_why or fleet.unknown_devices_note(rows))
+        _notes(self.app, ([unknown] if unknown else []) + found.notes)
         return _LIST_HEADERS, [_list_row(r, alias_map) for r in rows]
 
 

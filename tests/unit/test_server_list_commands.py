@@ -222,6 +222,24 @@ def test_a_host_without_device_providers_gives_unknown_devices(
     assert code == 0, err
     assert [len(r['GPU Devices'] or 'x') for r in rows] == [1, 1]
     assert rows[1]['GPU Devices'] is None
+    assert err == ('note: devices not shown on old-node: no PCI device there '
+                   'is reported to placement ([pci] report_in_placement is '
+                   'off), and nova has no other API that names them\n')
+
+
+def test_no_note_about_devices_when_no_gpu_server_is_listed(
+        cloud, capsys, requests_mock):
+    osc, placement, nova = cloud
+    requests_mock.get(re.compile(re.escape(osc.placement_url) + '/.+'),
+                      status_code=403,
+                      json={'errors': [{'status': 403, 'detail': 'no'}]})
+    nova.add_server('web', {}, host='node-1')
+    code, rows, err = run_json(['gpu', 'server', 'list'], capsys)
+    assert (code, rows, err) == (0, [], '')
+    nova.add_server('ml', P4_SPECS, host='node-1')
+    code, rows, err = run_json(['gpu', 'server', 'list'], capsys)
+    assert [r['GPU Devices'] for r in rows] == [None]
+    assert err.startswith('note: devices not shown: ') and '(HTTP 403)' in err
 
 
 def test_allocations_of_no_listed_server_are_noted(cloud, capsys):
