@@ -14,6 +14,7 @@ from osc_gpu.cloud import waiting
 from osc_gpu.rules import echo
 from osc_gpu.rules import flavor_match
 from osc_gpu.rules import gpu_request
+from osc_gpu.rules import vgpu
 
 # How long --or-show waits for another run that created the flavor a
 # moment ago to finish writing its specs.
@@ -45,7 +46,8 @@ def create_gpu_flavor(gpu_cloud, attrs, specs, projects=(), or_show=False):
         except errors.Conflict:
             if not or_show:
                 raise
-            existing = _settled_flavor(gpu_cloud, attrs['name'])
+            existing = _settled_flavor(gpu_cloud, attrs['name'],
+                                       _gpu_keys(specs))
             if existing is None:
                 if not id_is_ours:
                     _refuse_taken_id(gpu_cloud, attrs)
@@ -125,20 +127,24 @@ def _complete_or_roll_back(gpu_cloud, flavor, specs, projects):
         raise
 
 
-def _settled_flavor(gpu_cloud, name):
+def _settled_flavor(gpu_cloud, name, gpu_keys):
     """The existing flavor once its GPU specs are written, or None if gone.
 
-    A flavor found without any GPU spec may belong to a concurrent run that
-    has created it but not yet set its specs: give that run a moment.
+    A flavor found without any GPU spec (``gpu_keys``: the alias, or the
+    vGPU resources asked for) may belong to a concurrent run that has
+    created it but not yet set its specs: give that run a moment.
     """
     return waiting.poll_until(
         lambda: gpu_cloud.find_flavor(name, ignore_missing=True),
-        lambda flavor: flavor is None or _has_gpu_specs(flavor),
+        lambda flavor: flavor is None or bool(
+            gpu_keys & set(flavor.extra_specs or {})),
         SPECS_SETTLE_SECONDS)
 
 
-def _has_gpu_specs(flavor):
-    return gpu_request.ALIAS_SPEC_KEY in (flavor.extra_specs or {})
+def _gpu_keys(specs):
+    """The keys whose presence says a flavor's GPU specs are written."""
+    return ({gpu_request.ALIAS_SPEC_KEY}
+            | vgpu.vgpu_keys(specs, vgpu.classes_in(specs)))
 
 
 def _shape(attrs, specs, projects):

@@ -14,6 +14,7 @@ import dataclasses
 
 from osc_gpu.rules import booleans
 from osc_gpu.rules import flavor_specs
+from osc_gpu.rules import vgpu
 
 UNSET = '(unset)'
 NONE = '(none)'
@@ -72,14 +73,19 @@ def needs_project_access(existing, wanted):
 
 def spec_differences(existing, wanted):
     """Every extra spec asked for whose value differs, and every GPU key
-    (alias, hide keys, NUMA policy) set on the flavor but not asked for.
+    (alias, hide keys, NUMA policy, the vGPU request) set on the flavor
+    but not asked for.
 
     Other keys the flavor has but the request does not name are left
     alone: someone may have added them on purpose since.
     """
     diffs = []
     gpu_keys = flavor_specs.GPU_EXTRA_SPECS_BY_KEY
-    for key in sorted(set(wanted) | (set(existing) & set(gpu_keys))):
+    # The vGPU request the flavor has (resources, their groups' traits,
+    # group_policy), in the classes either side asks for.
+    vgpu_keys = vgpu.vgpu_keys(existing, vgpu.classes_in(wanted))
+    for key in sorted(set(wanted) | (set(existing) & set(gpu_keys))
+                      | vgpu_keys):
         have, want = existing.get(key), wanted.get(key)
         if _same_spec(gpu_keys.get(key), have, want):
             continue

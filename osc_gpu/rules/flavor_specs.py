@@ -13,6 +13,7 @@ from osc_gpu.rules import gpu_request
 from osc_gpu.rules import hiding
 from osc_gpu.rules import nova_extra_specs
 from osc_gpu.rules import nova_pci
+from osc_gpu.rules import vgpu
 
 NUMA_POLICIES = nova_pci.NUMA_POLICIES
 
@@ -111,19 +112,40 @@ def gpu_flavor_specs(requests, hide_hypervisor, numa_policy, properties,
     specs = dict(properties or {})
     specs[gpu_request.ALIAS_SPEC_KEY] = gpu_request.render_alias_spec(
         requests)
-    notes = []
-    if hide_hypervisor:
-        key = hiding.flavor_key(release)
-        if key:
-            for other in hiding.FLAVOR_KEYS:
-                specs.pop(other, None)
-            specs[key] = 'true'
-        else:
-            notes.append(
-                '%s cannot hide the hypervisor through the flavor: run '
-                "'openstack gpu image prepare IMAGE' on the images used "
-                'with it' % release)
+    notes = _hide(specs, hide_hypervisor, release)
     if numa_policy:
         check_numa_policy(numa_policy, release)
         specs[NUMA_KEY] = numa_policy
     return specs, notes
+
+
+def check_vgpu_properties(request, properties):
+    """Refuse ``--property`` keys that would change the vGPU request."""
+    conflicts = vgpu.conflicting_properties(request, properties or {})
+    if conflicts:
+        raise InvalidExtraSpec(
+            'set the vGPU request with --vgpu and --vgpu-class, not '
+            '--property %s' % echo.quoted(conflicts[0]))
+
+
+def vgpu_flavor_specs(request, hide_hypervisor, properties, release):
+    """``(specs, notes)`` of a vGPU flavor (:mod:`vgpu`) for ``release``."""
+    check_vgpu_properties(request, properties)
+    specs = dict(properties or {})
+    specs.update(vgpu.vgpu_specs(request))
+    return specs, _hide(specs, hide_hypervisor, release)
+
+
+def _hide(specs, hide_hypervisor, release):
+    """Add the release's hide key to ``specs``; the notes to show."""
+    if not hide_hypervisor:
+        return []
+    key = hiding.flavor_key(release)
+    if not key:
+        return ['%s cannot hide the hypervisor through the flavor: run '
+                "'openstack gpu image prepare IMAGE' on the images used "
+                'with it' % release]
+    for other in hiding.FLAVOR_KEYS:
+        specs.pop(other, None)
+    specs[key] = 'true'
+    return []

@@ -261,4 +261,38 @@ DELIBERATE_STRICTNESS += (
         'vGPUs.'),
 )
 
+_VGPU = 'gpu flavor create --vgpu'
+
+# vGPU requests (judged by nova's extra spec validators and its scheduler's
+# ResourceRequest; tests/functional/differential/test_vgpu_specs.py).
+DELIBERATE_STRICTNESS += (
+    Strictness(
+        'vgpu-count-range', _VGPU,
+        'a count below 1 or above 16 (nvidia-11:0, nvidia-11:17)',
+        'resources:VGPU=0 asks for nothing, and NVIDIA gives a guest at '
+        'most one vGPU per physical GPU, 16 in its largest multi-vGPU '
+        'guests: nvidia-11:40 is a typo for nvidia-11:4.'),
+    Strictness(
+        'vgpu-count-spelling', _VGPU,
+        "a count spelled other than as plain decimal digits (' 2', '+2', "
+        "'1_0', non-ASCII digits)",
+        "nova reads resources amounts with Python's int(); plain digits "
+        'are what every other tool reads the same way.'),
+    Strictness(
+        'vgpu-type-name', _VGPU,
+        "a type that is not an mdev type name: empty before ':', with "
+        "characters other than letters, digits and '_.-', longer than 64, "
+        'or a trait name (CUSTOM_NVIDIA_11)',
+        'the trait is the type upper-cased with every other character as _, '
+        'which nova takes for almost any text; sysfs names types only so, '
+        'and a CUSTOM_ name given as a type would become CUSTOM_CUSTOM_..., '
+        'which no GPU carries.'),
+    Strictness(
+        'vgpu-class-name', _VGPU + '-class',
+        'a class other than VGPU or CUSTOM_* (PGPU, VCPU)',
+        "nova's [mdev_<type>] mdev_class takes only these, so vGPUs are "
+        'never counted in another class: such a flavor never boots on a '
+        'vGPU.'),
+)
+
 BY_ID = {s.id: s for s in DELIBERATE_STRICTNESS}
