@@ -126,6 +126,23 @@ def _check_field(key, field, value, in_device_spec=False):
     return None
 
 
+def _field_issues(spec, fields, unknown, in_device_spec=False):
+    """Each key of ``spec`` checked against its entry in ``fields``: a
+    ``ConfigIssue`` per bad value, and ``unknown(key)`` per key that has
+    none."""
+    issues = []
+    for key, value in spec.items():
+        field = fields.get(key)
+        if field is None:
+            issues.append(unknown(key))
+            continue
+        rule = _check_field(key, field, value, in_device_spec)
+        if rule:
+            issues.append(ConfigIssue(PROBLEM,
+                                      f'{key} {shown(value)}: {rule}'))
+    return issues
+
+
 def validate_alias_name(name):
     """Return why an alias name cannot be used in a flavor, or None."""
     rule = _check_field('name', ALIAS_FIELDS['name'], name)
@@ -141,18 +158,9 @@ def validate_alias(spec, pci_in_placement=False):
     if not isinstance(spec, dict):
         return [ConfigIssue(PROBLEM, 'alias must be one JSON object per '
                             'line; repeat "alias =" for more aliases')]
-    issues = []
-    for key, value in spec.items():
-        field = ALIAS_FIELDS.get(key)
-        if field is None:
-            issues.append(ConfigIssue(PROBLEM, (
-                f'unknown key {shown_key(key)} (nova rejects it); valid keys: '
-                f'{", ".join(ALIAS_FIELDS)}')))
-            continue
-        rule = _check_field(key, field, value)
-        if rule:
-            issues.append(ConfigIssue(PROBLEM,
-                                      f'{key} {shown(value)}: {rule}'))
+    issues = _field_issues(spec, ALIAS_FIELDS, lambda key: ConfigIssue(
+        PROBLEM, f'unknown key {shown_key(key)} (nova rejects it); valid '
+        f'keys: {", ".join(ALIAS_FIELDS)}'))
     if 'name' not in spec:
         issues.append(ConfigIssue(PROBLEM, 'name is required, e.g. '
                                   '"name": "P4"'))
@@ -238,18 +246,10 @@ def _is_true_tag(value):
 
 
 def _validate_one_device_spec(spec, report_in_placement):
-    issues = []
-    for key, value in spec.items():
-        field = DEVICE_SPEC_FIELDS.get(key)
-        if field is None:
-            issues.append(ConfigIssue(WARNING, (
-                f'unknown key {shown_key(key)}: nova keeps it as a free-form '
-                f'tag; known keys: {", ".join(DEVICE_SPEC_FIELDS)}')))
-            continue
-        rule = _check_field(key, field, value, in_device_spec=True)
-        if rule:
-            issues.append(ConfigIssue(PROBLEM,
-                                      f'{key} {shown(value)}: {rule}'))
+    issues = _field_issues(spec, DEVICE_SPEC_FIELDS, lambda key: ConfigIssue(
+        WARNING, f'unknown key {shown_key(key)}: nova keeps it as a '
+        f'free-form tag; known keys: {", ".join(DEVICE_SPEC_FIELDS)}'),
+        in_device_spec=True)
     if 'devname' in spec and 'address' in spec:
         issues.append(ConfigIssue(PROBLEM, 'devname and address are mutually '
                                   'exclusive: keep only address for GPUs'))
