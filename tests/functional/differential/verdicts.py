@@ -51,6 +51,13 @@ def check(nova, ours_ok, our_message, case, matchers):
     return ids
 
 
+def check_strict(nova, ours_ok, our_message, case, matchers, sid):
+    """A deliberate strictness is real: osc-gpu refuses ``case``, nova
+    takes it, and the strictness entry ``sid`` is what excuses that."""
+    assert (ours_ok, nova.ok) == (False, True), (our_message, nova.why)
+    assert sid in check(nova, ours_ok, our_message, case, matchers)
+
+
 def sweep(cases, verdicts, ours, matchers, shown=10):
     """``check`` for many cases at once, reporting every failure.
 
