@@ -107,6 +107,12 @@ def _p4(address, driver, group):
     return Dev(address, '10de:1bb3', 0x030200, '10de:11d8', driver, group, 1)
 
 
+# An A100 80GB on vfio-pci that can do SR-IOV (no VFs enabled): nova's
+# type-PF. Tests add it to a host: fakehost.HOSTS['no-gpu'].add(A100_PF).
+A100_PF = Dev('0000:41:00.0', '10de:20b5', 0x030200, '10de:1533', 'vfio-pci',
+              60, 0, sriov_totalvfs=16)
+
+
 INTEL_PLATFORM = (
     Dev('0000:00:00.0', '8086:2020', 0x060000, '8086:0000', None, 0, 0,
         revision='0x07'),

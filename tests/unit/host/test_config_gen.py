@@ -159,9 +159,7 @@ def test_unknown_cpu_vendor_is_noted(tmp_path):
 
 
 def test_sriov_gpu_gets_type_pf(tmp_path):
-    host = fakehost.HOSTS['no-gpu'].add(fakehost.Dev(
-        '0000:41:00.0', '10de:20b5', 0x030200, '10de:1533', 'vfio-pci', 60,
-        0, sriov_totalvfs=16))
+    host = fakehost.HOSTS['no-gpu'].add(fakehost.A100_PF)
     facts = sysfs.read_host(fakehost.build(host, tmp_path))
     config = config_gen.build_host_config(facts, inventory.list_gpus(facts))
     assert config.aliases == [{'name': 'A100-80G', 'vendor_id': '10de',

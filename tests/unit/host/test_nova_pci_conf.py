@@ -154,9 +154,7 @@ def test_alias_with_wrong_device_type(vendor_id):
 
 
 def test_alias_without_device_type_never_gets_a_pf(tmp_path):
-    host = fakehost.HOSTS['no-gpu'].add(fakehost.Dev(
-        '0000:41:00.0', '10de:20b5', 0x030200, '10de:1533', 'vfio-pci', 60,
-        0, sriov_totalvfs=16))
+    host = fakehost.HOSTS['no-gpu'].add(fakehost.A100_PF)
     facts = sysfs.read_host(fakehost.build(host, tmp_path))
     gpus = inventory.passthrough_gpus(inventory.list_gpus(facts))
     conf = parse("""\

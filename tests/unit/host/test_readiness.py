@@ -345,8 +345,7 @@ def test_gpu_without_group_while_iommu_is_on(tmp_path):
 
 def test_sriov_gpu_and_accelerator_and_unbound_gpu(tmp_path):
     host = fakehost.HOSTS['no-gpu'].add(
-        Dev('0000:41:00.0', '10de:20b5', 0x030200, '10de:1533', 'vfio-pci',
-            60, 0, sriov_totalvfs=16),
+        fakehost.A100_PF,
         Dev('0000:42:00.0', '1002:74a1', 0x120000, '1002:74a1', None, 61, 0))
     report = check_variant(host, tmp_path)
     gpus = inventory.passthrough_gpus(report.gpus)

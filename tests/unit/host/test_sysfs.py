@@ -104,8 +104,7 @@ def test_amd_host():
 
 def test_sriov_and_accelerator_class(tmp_path):
     host = fakehost.HOSTS['no-gpu'].add(
-        fakehost.Dev('0000:41:00.0', '10de:20b5', 0x030200, '10de:1533',
-                     'vfio-pci', 60, 0, sriov_totalvfs=16),
+        fakehost.A100_PF,
         fakehost.Dev('0000:42:00.0', '1002:74a1', 0x120000, '1002:74a1',
                      'vfio-pci', 61, 0))
     read_back = sysfs.read_host(fakehost.build(host, tmp_path))
