@@ -285,8 +285,8 @@ DELIBERATE_STRICTNESS += (
         'or a trait name (CUSTOM_NVIDIA_11)',
         'the trait is the type upper-cased with every other character as _, '
         'which nova takes for almost any text; sysfs names types only so, '
-        'and a CUSTOM_ name given as a type would become CUSTOM_CUSTOM_..., '
-        'which no GPU carries.'),
+        'and a trait given as a type (CUSTOM_NVIDIA_11) would become '
+        'CUSTOM_CUSTOM_NVIDIA_11, which no GPU carries.'),
     Strictness(
         'vgpu-class-name', _VGPU + '-class',
         'a class other than VGPU or CUSTOM_* (PGPU, VCPU)',
