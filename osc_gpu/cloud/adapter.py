@@ -11,6 +11,7 @@ from osc_gpu.rules import aliases
 from osc_gpu.rules import echo
 from osc_gpu.rules import capacity
 from osc_gpu.rules import releases
+from osc_gpu.rules import vgpu
 
 
 def _shown_version(version):
@@ -227,6 +228,40 @@ class GpuCloud:
             return capacity.availability(placement.pci_capacity(self.conn))
         except placement.PciNotInPlacement:
             return None
+
+    def gpu_inventory(self, host=None):
+        """``gpu_inventory.GpuInventory``: PCI devices and the GPUs that
+        offer vGPUs, from two placement reads however many hosts.
+
+        Raises ``placement.PciNotInPlacement`` when placement knows no GPU,
+        ValueError when ``host`` has none.
+        """
+        from osc_gpu.cloud import gpu_inventory
+        return gpu_inventory.read(self.conn, host=host)
+
+    def vgpu_gpus(self, host=None):
+        """``[vgpu_capacity.VgpuGpu]``: the GPUs that offer vGPUs."""
+        try:
+            return self.gpu_inventory(host).vgpus
+        except placement.PciNotInPlacement:
+            return []
+
+    def vgpu_availability(self):
+        """The GPUs that offer vGPUs, for a preflight; or, when placement
+        refuses to list them (its policy is admin-only by default), why."""
+        try:
+            return self.vgpu_gpus()
+        except errors.CloudError as exc:
+            if exc.status_code != 403:
+                raise
+            return str(exc)
+
+    def vgpu_classes(self):
+        """The custom vGPU classes clouds.yaml declares (gpu_vgpu_types)."""
+        try:
+            return set(vgpu.declared_types(self.config).values())
+        except ValueError as exc:
+            raise errors.CloudError(str(exc)) from None
 
     def disabled_reasons(self, hosts):
         """``{host: reason}`` nova-compute on ``hosts`` was disabled for.

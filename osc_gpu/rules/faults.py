@@ -8,6 +8,7 @@ each known message maps to what to check.
 import re
 
 from osc_gpu.rules import gpu_request
+from osc_gpu.rules import vgpu
 
 # (pattern in nova's message, explanation; {gpus} = the flavor's request)
 _EXPLANATIONS = (
@@ -29,9 +30,48 @@ _EXPLANATIONS = (
 )
 
 
+# The same for a flavor's vGPUs ({gpus} = its vGPU request groups).
+_VGPU_EXPLANATIONS = (
+    (r"Cannot find 'mdevctl'",
+     'libvirt on the compute cannot define the mdev for {gpus}: install '
+     'mdevctl there (nova defines persistent mdevs through libvirt from '
+     "2024.2); 'openstack gpu host check' on the compute says so"),
+    (r'No valid host',
+     'no compute host could take {gpus}: no GPU may carry the type trait '
+     "(tag it with 'openstack gpu vgpu type set', see 'openstack gpu vgpu "
+     "type list'){isolate}, or all their vGPUs may be in use (see "
+     "'openstack gpu capacity --type TYPE')"),
+    (r'Exceeded maximum number of retries|Insufficient compute resources|'
+     r'mdev|[Mm]ediated device',
+     'the compute host could not create the mediated device for {gpus}: '
+     "check [devices] enabled_mdev_types and the NVIDIA vGPU manager with "
+     "'openstack gpu host check --nova-conf' on the compute"),
+)
+_ISOLATE = (', the flavor may ask for more vGPUs than a host has GPUs of '
+            'the type ({count} groups with group_policy=isolate: one vGPU '
+            'per physical GPU)')
+
+
+def _vgpu_explanation(message, groups):
+    numbered = [g for g in groups if g.group]
+    for pattern, text in _VGPU_EXPLANATIONS:
+        if re.search(pattern, message):
+            return '%s (%s)' % (message.rstrip('.'), text.format(
+                gpus=', '.join(str(g) for g in groups),
+                isolate=_ISOLATE.format(count=len(numbered))
+                if len(numbered) > 1 else ''))
+    return message
+
+
 def explain(message, requests=()):
-    """One line: nova's message, then what it means for GPUs."""
+    """One line: nova's message, then what it means for GPUs.
+
+    ``requests`` are the flavor's GPU requests, or its vGPU groups
+    (:class:`vgpu.VgpuGroup`).
+    """
     message = ' '.join(str(message or 'no fault recorded').split())
+    if requests and all(isinstance(r, vgpu.VgpuGroup) for r in requests):
+        return _vgpu_explanation(message, requests)
     gpus = gpu_request.render_alias_spec(requests) if requests else 'the GPUs'
     for pattern, text in _EXPLANATIONS:
         match = re.search(pattern, message)

@@ -19,6 +19,7 @@ import dataclasses
 import re
 
 from osc_gpu.rules import echo
+from osc_gpu.rules import quotas
 
 VGPU_CLASS = 'VGPU'
 CUSTOM_PREFIX = 'CUSTOM_'
@@ -72,6 +73,23 @@ def type_of_trait(trait):
     """A type name that :func:`type_trait` turns into ``trait`` (the usual
     sysfs spelling, nvidia-11), for commands an error suggests."""
     return trait[len(CUSTOM_PREFIX):].lower().replace('_', '-')
+
+
+def declared_types(config):
+    """clouds.yaml ``gpu_vgpu_types`` of a cloud: {mdev type: its
+    [mdev_<type>] mdev_class}. openstacksdk writes '-' in the keys as
+    '_': look types up with :func:`declared_class`."""
+    declared = (config or {}).get(quotas.VGPU_TYPES_KEY) or {}
+    if not isinstance(declared, dict):
+        raise InvalidVgpuRequest(
+            'clouds.yaml %s must map vGPU types to their resource class, '
+            'e.g. nvidia-36: CUSTOM_NVIDIA_36' % quotas.VGPU_TYPES_KEY)
+    return {str(t): check_class(str(rc)) for t, rc in declared.items()}
+
+
+def declared_class(declared, type_id):
+    """The class :func:`declared_types` gives ``type_id``, or None."""
+    return declared.get(type_id) or declared.get(type_id.replace('-', '_'))
 
 
 def check_class(resource_class):

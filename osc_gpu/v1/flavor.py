@@ -9,7 +9,6 @@ from osc_gpu.rules import aliases
 from osc_gpu.rules import flavor_specs
 from osc_gpu.rules import gpu_request
 from osc_gpu.rules import hiding
-from osc_gpu.rules import quotas
 from osc_gpu.rules import vgpu
 from osc_gpu.v1 import base
 
@@ -28,16 +27,6 @@ _SIZES = (
     ('--ephemeral', 0, '<size-gb>', 'Ephemeral disk size in GB (default 0G)'),
     ('--swap', 0, '<size-mb>', 'Swap space size in MB (default 0M)'),
 )
-
-
-def vgpu_types(config):
-    """clouds.yaml ``gpu_vgpu_types``: {mdev type: its mdev_class}."""
-    declared = (config or {}).get(quotas.VGPU_TYPES_KEY) or {}
-    if not isinstance(declared, dict):
-        raise ValueError(
-            'clouds.yaml %s must map vGPU types to their resource class, '
-            'e.g. nvidia-36: CUSTOM_NVIDIA_36' % quotas.VGPU_TYPES_KEY)
-    return {str(t): vgpu.check_class(str(rc)) for t, rc in declared.items()}
 
 
 def _vgpus(specs, classes):
@@ -186,10 +175,8 @@ class CreateGpuFlavor(base.CloudCommandMixin, command.ShowOne):
             request = vgpu.parse_vgpu_request(parsed_args.vgpus[0],
                                               parsed_args.vgpu_class)
             if parsed_args.vgpu_class is None and request.type:
-                declared = vgpu_types(self.app.cloud.config)
-                # openstacksdk writes '-' in clouds.yaml keys as '_'.
-                rc = declared.get(request.type) or declared.get(
-                    request.type.replace('-', '_'))
+                rc = vgpu.declared_class(
+                    vgpu.declared_types(self.app.cloud.config), request.type)
                 if rc:
                     request = vgpu.parse_vgpu_request(parsed_args.vgpus[0],
                                                       rc)
@@ -276,8 +263,8 @@ class ListGpuFlavor(base.CloudCommandMixin, command.Lister):
 def _declared_classes(app):
     """The custom vGPU classes clouds.yaml declares (gpu_vgpu_types)."""
     try:
-        return set(vgpu_types(app.cloud.config if app.cloud else {})
-                   .values())
+        return set(vgpu.declared_types(app.cloud.config if app.cloud
+                                       else {}).values())
     except ValueError as exc:
         base.fail(str(exc))
 

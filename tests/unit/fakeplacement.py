@@ -36,6 +36,8 @@ class FakePlacement:
         self.traits = {}          # uuid -> set of traits
         self.allocations = {}     # consumer -> {rp uuid: {rc: amount}}
         self.services = {}        # host -> nova-compute service (os-services)
+        self.known_traits = set()  # custom traits PUT /traits made
+        self.other_writers = {}   # rp -> traits another client adds first
         self._register()
 
     # -- building the cloud ------------------------------------------
@@ -85,6 +87,27 @@ class FakePlacement:
             devices.append(device)
         return root, devices
 
+    def add_vgpu_gpu(self, root, address, total=16, used=0, traits=(),
+                     resource_class='VGPU'):
+        """A physical GPU offering vGPUs under the compute ``root``, named
+        as nova's libvirt driver names it (``<host>_pci_0000_81_00_0``),
+        with only OWNER_NOVA unless ``traits`` adds the operator's."""
+        name = '%s_pci_%s' % (self.providers[root]['name'],
+                              address.replace(':', '_').replace('.', '_'))
+        gpu = self.add_provider(name, parent=root, inventories={
+            resource_class: {'total': total, 'max_unit': total}},
+            traits=('OWNER_NOVA',) + tuple(traits))
+        self.usages[gpu][resource_class] = used
+        self.known_traits.update(traits)
+        return gpu
+
+    def race_trait_write(self, rp_uuid, *traits):
+        """Make another client add ``traits`` to ``rp_uuid`` between the
+        next read of its traits and the write that follows: that write
+        then carries a stale generation and gets 409. Each call races one
+        more write."""
+        self.other_writers.setdefault(rp_uuid, []).append(traits)
+
     def disable(self, host, reason=''):
         """Disable nova-compute on ``host`` as ``openstack compute service
         set --disable`` does: service status, reason and root trait."""
@@ -123,6 +146,12 @@ class FakePlacement:
                  json=self._provider_part('inventories'))
         mock.get(re.compile(base + r'/resource_providers/([^/?]+)/usages$'),
                  json=self._provider_part('usages'))
+        traits_url = re.compile(base + r'/resource_providers/([^/?]+)'
+                                r'/traits$')
+        mock.get(traits_url, json=self._provider_traits)
+        mock.put(traits_url, json=self._set_provider_traits)
+        mock.put(re.compile(base + r'/traits/([^/?]+)$'),
+                 json=self._create_trait)
         mock.get(re.compile(base + r'/allocation_candidates(\?.*)?$'),
                  json=self._candidates)
         mock.get(re.compile(base + r'/allocations/([^/?]+)$'),
@@ -148,8 +177,15 @@ class FakePlacement:
                           "'in_tree' was unexpected")
         found = list(self.providers.values())
         if 'required' in query:
-            wanted = set(query['required'].split(','))
-            found = [p for p in found if wanted <= self.traits[p['uuid']]]
+            names = query['required'].split(',')
+            forbidden = {n[1:] for n in names if n.startswith('!')}
+            if forbidden and mv < (1, 22):
+                return _error(context, 400, "Invalid query string "
+                              "parameters: Expected 'required' parameter "
+                              "value of format")
+            wanted = set(names) - {'!' + n for n in forbidden}
+            found = [p for p in found if wanted <= self.traits[p['uuid']]
+                     and not forbidden & self.traits[p['uuid']]]
         if 'name' in query:
             found = [p for p in found if p['name'] == query['name']]
         if 'in_tree' in query:
@@ -167,6 +203,53 @@ class FakePlacement:
             return {part: getattr(self, part)[rp_uuid],
                     'resource_provider_generation': 1}
         return answer
+
+    # -- traits (1.6+): read-modify-write with the provider generation --
+    def _provider_traits(self, request, context):
+        rp_uuid = request.path.split('/')[-2]
+        if _version(request) < (1, 6):
+            return _error(context, 404, 'The resource could not be found.')
+        if rp_uuid not in self.providers:
+            return _error(context, 404, 'No resource provider with uuid %s '
+                          'found' % rp_uuid)
+        return {'traits': sorted(self.traits[rp_uuid]),
+                'resource_provider_generation':
+                    self.providers[rp_uuid]['generation']}
+
+    def _set_provider_traits(self, request, context):
+        rp_uuid = request.path.split('/')[-2]
+        provider = self.providers.get(rp_uuid)
+        if provider is None:
+            return _error(context, 404, 'No resource provider with uuid %s '
+                          'found' % rp_uuid)
+        races = self.other_writers.get(rp_uuid)
+        if races:
+            self.known_traits.update(races[0])
+            self.traits[rp_uuid].update(races.pop(0))
+            provider['generation'] += 1
+        body = request.json()
+        if body['resource_provider_generation'] != provider['generation']:
+            context.status_code = 409
+            return {'errors': [{
+                'status': 409, 'title': 'Conflict',
+                'code': 'placement.concurrent_update',
+                'detail': 'resource provider generation conflict'}]}
+        unknown = [t for t in body['traits'] if t.startswith('CUSTOM_')
+                   and t not in self.known_traits]
+        if unknown:
+            return _error(context, 400, 'No such trait(s): %s'
+                          % ', '.join(unknown))
+        self.traits[rp_uuid] = set(body['traits'])
+        provider['generation'] += 1
+        return {'traits': sorted(self.traits[rp_uuid]),
+                'resource_provider_generation': provider['generation']}
+
+    def _create_trait(self, request, context):
+        # request.path is lower-cased; trait names are not.
+        name = urllib.parse.urlsplit(request.url).path.rsplit('/', 1)[-1]
+        context.status_code = 204 if name in self.known_traits else 201
+        self.known_traits.add(name)
+        return None
 
     def _capacity(self, rp_uuid):
         return {rc: int((inv['total'] - inv['reserved'])
