@@ -286,7 +286,8 @@ class GpuCloud:
         return {h: by_host.get(h, by_host.get(h.split('.')[0]))
                 for h in hosts}
 
-    def allocated_gpu_devices(self, server_id):
-        """Names of the device providers placement gave the server."""
-        return [d.name for d in placement.allocated_devices(self.conn,
-                                                            server_id)]
+    def allocated_gpu_devices(self, server_id, known=()):
+        """Names of the device providers placement gave the server;
+        ``known`` devices (``capacity.Device``) need no further read."""
+        return [d.name for d in placement.allocated_devices(
+            self.conn, server_id, known)]

@@ -107,18 +107,23 @@ def describe(exc, action):
         return '%s failed: %s' % (action, _one_line(exc))
     if isinstance(exc, sdk_exc.SDKException):
         return '%s failed: %s' % (action, _one_line(exc))
-    if broke_the_client(exc):
+    if isinstance(exc, NotTheApi) or broke_the_client(exc):
         return "%s failed: %s; check auth_url in clouds.yaml and the " \
             "endpoints in 'openstack catalog list'" % (action,
                                                        _not_the_api(exc))
     return None
 
 
+class NotTheApi(Exception):
+    """An answer read without the SDK that is not the API's: not JSON, or
+    JSON of another shape. Raise it where ``response`` is a local."""
+
+
 def is_cloud_error(exc):
     from keystoneauth1 import exceptions as ksa_exc
     from openstack import exceptions as sdk_exc
-    return isinstance(exc, (sdk_exc.SDKException, ksa_exc.ClientException)) \
-        or broke_the_client(exc)
+    return isinstance(exc, (sdk_exc.SDKException, ksa_exc.ClientException,
+                            NotTheApi)) or broke_the_client(exc)
 
 
 # The exceptions the SDK and keystoneauth raise, unwrapped, when an answer

@@ -1,24 +1,28 @@
 """Reading PCI devices, their usage and allocations from placement.
 
-The placement part of the SDK adapter. Capacity costs three requests
+The placement part of the SDK adapter. Capacity costs two requests
 however large the cloud, made at the same time:
 
 - ``GET /resource_providers?required=COMPUTE_MANAGED_PCI_DEVICE`` lists
   every device provider with its name and root;
 - ``GET /allocation_candidates?resources=VCPU:1`` returns, from 1.29, the
-  capacity and usage of every provider in every tree with a free VCPU,
-  fully used GPUs included;
-- ``GET /resource_providers?required=COMPUTE_STATUS_DISABLED`` lists the
-  compute roots whose nova-compute service is disabled (nova sets that
-  trait), whose GPUs nova will not hand out.
+  capacity, usage and traits of every provider in every tree with a free
+  VCPU, fully used GPUs included; a compute root with the trait
+  ``COMPUTE_STATUS_DISABLED`` (nova sets it while the host's nova-compute
+  service is disabled) hands out no GPU.
 
 Only devices on hosts without a free VCPU are missing from the second
-answer; those are read one by one, a bounded number at a time.
+answer; those are read one by one, a bounded number at a time, and then
+``GET /resource_providers?required=COMPUTE_STATUS_DISABLED`` tells which
+of their hosts are disabled.
 
-Requests go through the SDK connection's placement proxy with an explicit
-microversion. The SDK's own ``allocation_candidates()`` is not used: it
-keeps only the summaries of providers named in each allocation request,
-i.e. the roots, and drops the device children we came for.
+Requests go to placement's endpoint in the catalog with an explicit
+microversion, through keystoneauth without the SDK proxy: placement
+serves its one API at that URL, and the proxy's version discovery would
+cost every command one more round trip for a document it does not need.
+The SDK's own ``allocation_candidates()`` is not used either: it keeps
+only the summaries of providers named in each allocation request, i.e.
+the roots, and drops the device children we came for.
 """
 
 import concurrent.futures
@@ -48,12 +52,32 @@ class PciNotInPlacement(errors.CloudError):
     """No PCI device provider at all: placement cannot tell capacity."""
 
 
+def _placement(conn):
+    """A keystoneauth adapter on placement's catalog endpoint (or the
+    configured override), with the connection's session and retries."""
+    from keystoneauth1 import adapter
+    config = conn.config
+    return adapter.Adapter(
+        session=conn.session, service_type='placement',
+        interface=config.get_interface('placement'),
+        region_name=config.get_region_name('placement'),
+        endpoint_override=config.get_endpoint('placement'),
+        connect_retries=config.get_connect_retries('placement'),
+        status_code_retries=config.get_status_code_retries('placement'))
+
+
 def _get(conn, path, microversion, params=None):
-    response = conn.placement.get(
-        path, params=params, microversion=microversion,
+    response = _placement(conn).get(
+        path, params=params, microversion=microversion, raise_exc=False,
         headers={'Accept': 'application/json'})
     sdk_exceptions.raise_from_response(response)
-    return response.json()
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise errors.NotTheApi(response)
+    return data
 
 
 def _in_parallel(calls, max_workers=MAX_WORKERS):
@@ -112,20 +136,19 @@ def pci_capacity(conn, host=None, max_workers=MAX_WORKERS):
     hosts that have some when it has none). Raises
     :class:`PciNotInPlacement` when no compute reports PCI devices.
     """
-    # Touch the proxy here: building it (and any version discovery) must
-    # not race between the worker threads.
-    conn.placement
-    providers, summaries, disabled = _in_parallel(
-        [lambda: device_providers(conn), lambda: tree_summaries(conn),
-         lambda: disabled_roots(conn)])
+    providers, summaries = _in_parallel(
+        [lambda: device_providers(conn), lambda: tree_summaries(conn)])
     if not providers:
         raise PciNotInPlacement(capacity.NOT_REPORTED)
     devices = capacity.mark_disabled(
-        [capacity.device_from_provider(p) for p in providers], disabled)
+        [capacity.device_from_provider(p) for p in providers],
+        capacity.roots_with_trait(summaries, DISABLED_TRAIT))
     if host is not None:
         devices = capacity.on_host(devices, host)
     found, missing = capacity.capacity_from_summaries(devices, summaries)
     if missing:
+        # Their hosts, with no free VCPU, are not in the summaries.
+        missing = capacity.mark_disabled(missing, disabled_roots(conn))
         for caps in _in_parallel(
                 [lambda d=d: _own_capacity(conn, d) for d in missing],
                 max_workers):
@@ -133,18 +156,21 @@ def pci_capacity(conn, host=None, max_workers=MAX_WORKERS):
     return found
 
 
-def allocated_devices(conn, consumer_uuid):
+def allocated_devices(conn, consumer_uuid, known=()):
     """``[AllocatedDevice]`` that ``consumer_uuid`` (a server) holds.
 
     Placement is the only API that knows which GPU a server got. Costs
     one request, plus one per host tree holding its devices (nova puts
-    them all on one host, so one).
+    them all on one host, so one) unless ``known`` (``capacity.Device``
+    from :func:`pci_capacity`) already names them.
     """
     with errors.reporting("reading the allocations of '%s'" % consumer_uuid):
         allocations = _get(conn, '/allocations/%s' % consumer_uuid,
                            PROVIDER_MICROVERSION).get('allocations', {})
-    unnamed = capacity.device_candidates(allocations)
-    found = []
+    named = capacity.devices_known(allocations, known)
+    unnamed = [u for u in capacity.device_candidates(allocations)
+               if u not in {d.uuid for d in named}]
+    found = list(named)
     while unnamed:
         with errors.reporting('reading the provider tree of %s' % unnamed[0]):
             tree = _get(conn, '/resource_providers', TREE_MICROVERSION,
@@ -179,7 +205,6 @@ def provider_allocations(conn, devices, max_workers=MAX_WORKERS):
                 in data.get('allocations', {}).items()}
     if not devices:
         return {}
-    conn.placement
     answers = _in_parallel([lambda d=d: read(d) for d in devices],
                            max_workers)
     return {d.uuid: answer for d, answer in zip(devices, answers)}

@@ -148,6 +148,14 @@ def mark_disabled(devices, disabled_roots):
             for d in devices]
 
 
+def roots_with_trait(summaries, trait):
+    """Uuids of the root providers in ``provider_summaries`` (1.17+ list
+    each provider's traits) that have ``trait``."""
+    return {uuid for uuid, summary in summaries.items()
+            if trait in summary.get('traits', ())
+            and summary.get('root_provider_uuid', uuid) == uuid}
+
+
 def usable_units(inventory):
     """Units placement can allocate, computed as placement does."""
     return int((inventory['total'] - inventory.get('reserved', 0))
@@ -270,6 +278,18 @@ def devices_in_allocation(allocations, tree):
                 found.append(AllocatedDevice(uuid, provider['name'], host,
                                              address, rc, amount))
     return sorted(found, key=lambda d: (d.host, d.address, d.name))
+
+
+def devices_known(allocations, devices):
+    """:class:`AllocatedDevice` for the ``allocations`` on ``devices``
+    (:class:`Device`, as listed before), without reading their tree."""
+    by_uuid = {d.uuid: d for d in devices}
+    return [AllocatedDevice(uuid, by_uuid[uuid].name, by_uuid[uuid].host,
+                            by_uuid[uuid].address, rc, amount)
+            for uuid, allocation in sorted(allocations.items())
+            if uuid in by_uuid
+            for rc, amount in sorted(allocation.get('resources', {}).items())
+            if is_device_class(rc)]
 
 
 def device_candidates(allocations):

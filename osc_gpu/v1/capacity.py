@@ -40,11 +40,12 @@ class ListGpuCapacity(base.CloudCommandMixin, command.Lister):
 
     Read from placement, where nova reports each PCI device when the
     computes run with [pci] report_in_placement = true (Zed or later);
-    nova has no other API that lists PCI devices. Costs three placement
-    requests however many hosts there are, plus two per device on hosts
-    with no free VCPU. Devices placement holds reserved are not counted
-    in Total. On a compute whose nova-compute service is disabled, Status
-    is "disabled" and Free is 0: nova schedules nothing there.
+    nova has no other API that lists PCI devices. Costs two placement
+    requests however many hosts there are, plus two per device and one
+    more on hosts with no free VCPU. Devices placement holds reserved
+    are not counted in Total. On a compute whose nova-compute service is
+    disabled, Status is "disabled" and Free is 0: nova schedules nothing
+    there.
 
     Example::
 

@@ -273,6 +273,12 @@ class FakePlacement:
             summaries[rp] = {'resources': {
                 name: {'capacity': cap, 'used': self.usages[rp][name]}
                 for name, cap in self._capacity(rp).items()}}
+            if _version(request) >= (1, 17):
+                summaries[rp]['traits'] = sorted(self.traits[rp])
+            if whole_trees:
+                summaries[rp].update(
+                    parent_provider_uuid=provider['parent_provider_uuid'],
+                    root_provider_uuid=provider['root_provider_uuid'])
         return {'allocation_requests': [
                     {'allocations': {root: {'resources': {rc: int(amount)}}}}
                     for root in roots],

@@ -77,9 +77,9 @@ def test_request_count_does_not_grow_with_hosts(requests_mock, tmp_path,
     reads = [p for _, p in large if 'resource_providers' in p
              or 'allocation_candidates' in p]
     assert sorted(reads) == ['/placement/allocation_candidates',
-                             '/placement/resource_providers',
                              '/placement/resource_providers']
-    # Disabled computes cost nothing more: no os-services read.
+    # Disabled computes cost nothing more: no os-services read (and the
+    # summaries' traits tell them, no list of disabled roots).
     assert not any('os-services' in r.path
                    for r in requests_mock.request_history)
 
@@ -267,11 +267,10 @@ def test_disabled_compute_is_marked_and_offers_nothing(fake, capsys):
                                ('gpu-node-2', 2, 0, 0, 'disabled')]
     reads = sorted((r.path, r.qs.get('required', [''])[0])
                    for r in fake.requests() if r.path.count('/') > 1)
+    # The disabled root's trait comes with the allocation candidates.
     assert reads == [('/placement/allocation_candidates', ''),
                      ('/placement/resource_providers',
-                      'compute_managed_pci_device'),
-                     ('/placement/resource_providers',
-                      'compute_status_disabled')]
+                      'compute_managed_pci_device')]
 
 
 def test_disabled_compute_without_free_vcpu_is_marked_too(fake, capsys):
@@ -280,6 +279,10 @@ def test_disabled_compute_without_free_vcpu_is_marked_too(fake, capsys):
                                capsys)
     assert code == 0, err
     assert [(r['Free'], r['Status']) for r in rows] == [(0, 'disabled')]
+    # Missing from the summaries: the list of disabled roots tells.
+    assert [r.qs.get('required') for r in fake.requests()
+            if r.path.endswith('/resource_providers')] == [
+        ['compute_managed_pci_device'], ['compute_status_disabled']]
 
 
 def test_availability_for_a_preflight_leaves_disabled_hosts_out(fake, conn):
