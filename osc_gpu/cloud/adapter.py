@@ -10,8 +10,10 @@ from osc_gpu.cloud import placement
 from osc_gpu.rules import aliases
 from osc_gpu.rules import echo
 from osc_gpu.rules import capacity
+from osc_gpu.rules import inputs
 from osc_gpu.rules import releases
 from osc_gpu.rules import vgpu
+from osc_gpu.rules import server_request
 
 
 def _shown_version(version):
@@ -193,15 +195,106 @@ class GpuCloud:
                                                          name=name)
                     if s.name == name]
 
-    def servers_marked(self, name, key, value):
-        """Servers named ``name`` whose metadata ``key`` is ``value``."""
-        return [s for s in self.servers_named(name)
-                if (s.metadata or {}).get(key) == value]
+    def servers_marked(self, name, mark, as_tag=True):
+        """Servers named ``name`` that carry the create mark ``mark``: as
+        a tag (compute 2.26+ filters by it), else as metadata."""
+        if not as_tag:
+            return [s for s in self.servers_named(name)
+                    if (s.metadata or {}).get(
+                        server_request.MARK_METADATA_KEY) == mark]
+        with errors.reporting("looking for server '%s'" % name):
+            return [s for s in self.conn.compute.servers(details=True,
+                                                         tags=mark)
+                    if s.name == name]
+
+    def remove_server_mark(self, server, mark, as_tag=True):
+        """Remove the create mark: one DELETE of the tag, or of the
+        metadata key (nova allows either only once the server is ACTIVE)."""
+        with errors.reporting("removing osc-gpu's create mark from server "
+                              "'%s'" % server.name):
+            if as_tag:
+                path = '/servers/%s/tags/%s' % (server.id, mark)
+            else:
+                path = '/servers/%s/metadata/%s' % (
+                    server.id, server_request.MARK_METADATA_KEY)
+            from openstack import exceptions as sdk_exc
+            response = self.conn.compute.delete(
+                path, microversion=str(server_request.TAGS_AT_CREATE)
+                if as_tag else None)
+            if response.status_code != 404:
+                sdk_exc.raise_from_response(response)
 
     def server_gone(self, server):
         with errors.reporting("reading server '%s'" % server.name):
             return self.conn.compute.find_server(
                 server.id, ignore_missing=True) is None
+
+    def find_server_group_id(self, name_or_id):
+        with errors.reporting("looking up server group '%s'" % name_or_id):
+            return self.conn.compute.find_server_group(
+                name_or_id, ignore_missing=False).id
+
+    # -- lookups made for a boot: one request each ----------------------
+    def find_flavor_for_boot(self, name_or_id):
+        """The flavor with its extra specs, from one flavor list (which
+        carries the specs from 2.61) instead of the SDK's GET by ID that
+        fails for a name, then the list."""
+        flavors = self.flavors()
+        found = next((f for f in flavors if f.id == name_or_id), None) or \
+            next((f for f in flavors if f.name == name_or_id), None)
+        if found is None:
+            # A private flavor the project cannot list may be read by ID.
+            return self.find_flavor(name_or_id)
+        if found.extra_specs is None:
+            with errors.reporting("reading the extra specs of flavor '%s'"
+                                  % found.name):
+                found = self.conn.compute.fetch_flavor_extra_specs(found)
+        return found
+
+    def find_image_for_boot(self, name_or_id):
+        """The image by ID, or by name from one filtered list."""
+        from openstack import exceptions as sdk_exc
+        with errors.reporting("looking up image '%s'" % name_or_id):
+            if inputs.is_uuid_like(name_or_id):
+                try:
+                    return self.conn.image.get_image(name_or_id)
+                except sdk_exc.NotFoundException:
+                    pass        # an image may be named like an ID
+            found = list(self.conn.image.images(name=name_or_id))
+            if not found:
+                raise sdk_exc.NotFoundException(
+                    'No Image found for %s' % name_or_id)
+            if len(found) > 1:
+                raise sdk_exc.DuplicateResource(
+                    'More than one Image exists with the name %s: use its '
+                    'ID' % name_or_id)
+            return found[0]
+
+    # -- block storage (cinder) ----------------------------------------
+    def find_volume(self, name_or_id):
+        with errors.reporting("looking up volume '%s'" % name_or_id):
+            return self.conn.block_storage.find_volume(name_or_id,
+                                                       ignore_missing=False)
+
+    def find_snapshot(self, name_or_id):
+        with errors.reporting("looking up volume snapshot '%s'"
+                              % name_or_id):
+            return self.conn.block_storage.find_snapshot(
+                name_or_id, ignore_missing=False)
+
+    def volume_or_none(self, volume_id):
+        """The volume, or None when it is gone."""
+        with errors.reporting("reading volume '%s'" % volume_id):
+            return self.conn.block_storage.find_volume(volume_id,
+                                                       ignore_missing=True)
+
+    def set_volume_image_properties(self, volume, properties):
+        """cinder's os-set_image_metadata: what ``openstack volume set
+        --image-property`` does."""
+        with errors.reporting("setting image properties on volume '%s'"
+                              % (volume.name or volume.id)):
+            self.conn.block_storage.set_volume_image_metadata(
+                volume, **{k: str(v) for k, v in properties.items()})
 
     def find_network_id(self, name_or_id):
         with errors.reporting("looking up network '%s'" % name_or_id):

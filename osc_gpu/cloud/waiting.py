@@ -13,7 +13,11 @@ MAX_INTERVAL = 3.0
 
 
 class WaitTimeout(Exception):
-    pass
+    """The wait ran out; ``pending`` names what had not finished."""
+
+    def __init__(self, message, pending=()):
+        super().__init__(message)
+        self.pending = tuple(pending)
 
 
 def poll_intervals():
@@ -41,6 +45,35 @@ def wait_for_status(fetch, done, failed, timeout, on_poll=None,
             return resource
         if elapsed + interval > timeout:
             raise WaitTimeout('still %s after %.0f s' % (status, elapsed))
+        sleep(interval)
+
+
+def wait_for_all(fetch_many, ids, finished, timeout, on_poll=None,
+                 clock=time.monotonic, sleep=time.sleep):
+    """Poll until the status of every one of ``ids`` is in ``finished``.
+
+    ``fetch_many(ids)`` reads the resources of the ids still pending, in
+    their order; ``on_poll(resources, elapsed)`` sees each round. Returns
+    ``{id: resource}`` as last read. Raises :class:`WaitTimeout` naming
+    the pending ids after ``timeout`` seconds.
+    """
+    start = clock()
+    found, pending = {}, list(ids)
+    for interval in poll_intervals():
+        resources = fetch_many(pending)
+        elapsed = clock() - start
+        found.update(zip(pending, resources))
+        if on_poll:
+            on_poll([found[i] for i in ids], elapsed)
+        pending = [i for i in pending
+                   if (found[i].status or '').upper() not in finished]
+        if not pending:
+            return found
+        if elapsed + interval > timeout:
+            statuses = sorted({(found[i].status or '').upper()
+                               for i in pending})
+            raise WaitTimeout('still %s after %.0f s'
+                              % ('/'.join(statuses), elapsed), pending)
         sleep(interval)
 
 

@@ -17,7 +17,11 @@ it (escaped: see :mod:`echo`) and says what is valid. Sources, nova 34:
   ``flavor_param_non_negative`` (disk, ephemeral, swap): digits only, up
   to ``nova.db.constants.MAX_INT`` (2**31 - 1).
 - flavor description (2.55+): 0-65535 printable characters
-  (``valid_description_regex``; spaces anywhere, no newline or tab).
+  (``valid_description_regex``; spaces anywhere, no newline or tab);
+  server description (2.19+, ``parameter_types.description``): the same
+  characters, at most 255.
+- server counts (``min_count``, ``max_count``) and volume sizes: positive
+  whole numbers.
 - server metadata (``parameter_types.metadata``): keys 1-255 of
   ``[a-zA-Z0-9-_:. ]``, values at most 255 characters.
 - user data: at most 65535 characters of base64.
@@ -126,6 +130,8 @@ TEXT_RULES = {rule.what: rule for rule in (
              spaces_at_ends=False),
     TextRule('flavor description', 'at most 65535 printable characters',
              max_length=65535, min_length=0, blank_ok=True),
+    TextRule('server description', 'at most 255 printable characters',
+             min_length=0, blank_ok=True),
     TextRule('metadata key', "1-255 letters, digits, spaces, '-', '_', ':' "
              "and '.'", char_ok=_one_of(r'[a-zA-Z0-9-_:. ]'),
              blank_ok=True),
@@ -133,10 +139,13 @@ TEXT_RULES = {rule.what: rule for rule in (
              char_ok=any_char, blank_ok=True),
     _reference('flavor'),
     _reference('server'),
+    _reference('server group'),
     _name('host'),
     # glance, neutron and keystone names may hold any character.
     _reference('image', char_ok=any_char, blank_ok=True),
     _reference('network', char_ok=any_char, blank_ok=True),
+    _reference('volume', char_ok=any_char, blank_ok=True),
+    _reference('snapshot', char_ok=any_char, blank_ok=True),
     _reference('project', char_ok=any_char, blank_ok=True),
     _reference('project domain', char_ok=any_char, blank_ok=True),
 )}
@@ -168,6 +177,9 @@ NUMBER_RULES = {rule.what: rule for rule in (
     NumberRule('--disk', 0),
     NumberRule('--ephemeral', 0),
     NumberRule('--swap', 0),
+    NumberRule('--boot-from-volume', 1),
+    NumberRule('--min', 1),
+    NumberRule('--max', 1),
 )}
 
 

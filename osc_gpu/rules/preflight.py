@@ -23,6 +23,9 @@ class Preflight:
     hidden_by: str = ''          # e.g. "flavor hw:hide_hypervisor_id"
     needs_image_prepare: bool = False
     notes: list = dataclasses.field(default_factory=list)
+    # How many servers of the flavor the hosts have room for (None: not
+    # known, placement has no PCI data or an alias's classes are unknown).
+    room: int = None
 
     def __post_init__(self):
         # What reading the flavor noticed (see gpu_requests_of).
@@ -74,9 +77,32 @@ def hiding_source(extra_specs, image_props, release):
             ['%s (honoured from %s on)' % (p, p.since) for p in ignored])
 
 
+# How to make each kind of boot disk hide the hypervisor, and whether
+# --prepare-image can do it on the way.
+_DISK_FIXES = {
+    'image': ("run 'openstack gpu image prepare %(name)s' or pass "
+              "--prepare-image", True),
+    'volume': ("run 'openstack volume set --image-property "
+               "img_hide_hypervisor_id=true %(name)s' or pass "
+               "--prepare-image", True),
+    'snapshot': ("boot with a flavor that hides it ('openstack gpu flavor "
+                 "create' does by default), or snapshot the volume again "
+                 "after 'openstack volume set --image-property "
+                 "img_hide_hypervisor_id=true %(via)s'", False),
+}
+
+
 def check_hiding(result, flavor, image_name, image_props, release,
-                 prepare_image, visible_ok):
-    source, ignored = hiding_source(flavor.extra_specs, image_props, release)
+                 prepare_image, visible_ok, kind='image', via=''):
+    """Refuse a boot whose guest would see KVM, with the fix.
+
+    ``image_name`` names the boot disk: an image, or with ``kind``
+    'volume' or 'snapshot' a cinder volume or snapshot, whose image
+    properties (``volume_image_metadata``; a snapshot's are read from its
+    volume ``via``) are ``image_props``, None when they cannot be read.
+    """
+    source, ignored = hiding_source(flavor.extra_specs, image_props or {},
+                                    release)
     result.hidden_by = source
     if source or visible_ok:
         return
@@ -88,17 +114,34 @@ def check_hiding(result, flavor, image_name, image_props, release,
             '--visible-hypervisor' % (release, image_place.key,
                                       image_place.since,
                                       hiding.KVM_HIDDEN_XML))
-    if prepare_image:
+    fix, preparable = _DISK_FIXES[kind]
+    fix = fix % {'name': image_name, 'via': via or 'VOLUME'}
+    if prepare_image and preparable:
         result.needs_image_prepare = True
         result.hidden_by = str(image_place)
         return
+    if prepare_image:
+        raise PreflightError(
+            "--prepare-image cannot change %s '%s': cinder keeps the image "
+            "metadata it copied when the snapshot was taken: %s"
+            % (kind, image_name, fix))
+    raise PreflightError(_not_hidden(kind, image_name, image_props, ignored,
+                                     release, via, fix))
+
+
+def _not_hidden(kind, name, props, ignored, release, via, fix):
     why = (' (%s %s ignored on %s)' % ('is' if len(ignored) == 1 else 'are',
                                        ', '.join(ignored), release)
            if ignored else '')
-    raise PreflightError(
-        "image '%s' does not hide the hypervisor%s: run 'openstack gpu image "
-        "prepare %s' or pass --prepare-image (or --visible-hypervisor for "
-        "GPUs whose drivers do not mind)" % (image_name, why, image_name))
+    if props is None:
+        why = " as far as can be told (its volume '%s' is gone)" % via
+    elif kind != 'image':
+        why += ' (no %s=true in the image metadata of %s)' % (
+            hiding.IMAGE_KEY, 'the volume' if kind == 'volume'
+            else "its volume '%s'" % via)
+    return ("%s '%s' does not hide the hypervisor%s: %s (or "
+            "--visible-hypervisor for GPUs whose drivers do not mind)"
+            % (kind, name, why, fix))
 
 
 def check_aliases(flavor_name, alias_map, requests):
@@ -114,13 +157,15 @@ def check_aliases(flavor_name, alias_map, requests):
 
 
 def check_capacity(result, flavor_name, alias_map, availability,
-                   disabled_reasons=None):
-    """Refuse when no single enabled host has every requested GPU free.
+                   disabled_reasons=None, servers=1):
+    """Refuse when the enabled hosts cannot take ``servers`` servers of the
+    flavor, each with every requested GPU on one host.
 
     ``availability`` is a ``capacity.Availability`` from placement, or
     None when the cloud does not report PCI devices there.
     ``disabled_reasons(hosts)`` gives ``{host: reason}`` (None: unknown)
-    and is called only for a refusal that names disabled computes.
+    and is called only for a refusal that names disabled computes. Sets
+    ``result.room``: how many such servers the hosts can take.
     """
     check_aliases(flavor_name, alias_map, result.requests)
     if availability is None:
@@ -142,16 +187,28 @@ def check_capacity(result, flavor_name, alias_map, availability,
             for host, count in availability.free.get(rc, {}).items():
                 free[host] = free.get(host, 0) + count
         free_per_request.append((request, free, classes))
-    hosts = set.union(set(), *(set(f) for _, f, _ in free_per_request))
-    if any(all(free.get(h, 0) >= r.count for r, free, _ in free_per_request)
-           for h in hosts):
+    result.room = room_for_servers(
+        [(r.count, free) for r, free, _ in free_per_request])
+    if result.room >= servers:
         return
     raise PreflightError(_not_enough(result, flavor_name, availability,
-                                     free_per_request, disabled_reasons))
+                                     free_per_request, disabled_reasons,
+                                     servers))
+
+
+def room_for_servers(needs):
+    """How many servers fit, as nova places them: each host takes as many
+    whole servers as every request leaves room for, summed over hosts.
+
+    ``needs`` is ``[(GPUs per server, {host: free})]``, one per request.
+    """
+    hosts = set.union(set(), *(set(free) for _, free in needs))
+    return sum(min(free.get(host, 0) // count for count, free in needs)
+               for host in hosts) if needs else 0
 
 
 def _not_enough(result, flavor_name, availability, free_per_request,
-                disabled_reasons):
+                disabled_reasons, servers=1):
     disabled = availability.disabled
     counts = '; '.join(_free_counts(r, free, disabled)
                        for r, free, _ in free_per_request)
@@ -168,10 +225,13 @@ def _not_enough(result, flavor_name, availability, free_per_request,
                "the compute: 'openstack compute service set --enable %s "
                "nova-compute'" % (holding[0] if len(holding) == 1
                                   else 'HOST'))
+    spec = gpu_request.render_alias_spec(result.requests)
+    if servers > 1:
+        return ("not enough free GPUs for %d servers of flavor '%s' (%s "
+                "each, on one host): the hosts have room for %d; %s (%s)" % (
+                    servers, flavor_name, spec, result.room, counts, fix))
     return ("not enough free GPUs for flavor '%s' (%s) on any one host: %s "
-            "(%s)" % (flavor_name,
-                      gpu_request.render_alias_spec(result.requests),
-                      counts, fix))
+            "(%s)" % (flavor_name, spec, counts, fix))
 
 
 def _reason(reason):

@@ -68,7 +68,7 @@ def test_boot_claims_a_p4_and_hides_kvm(osc, devcloud, image, flavor, boot):
     osc.run(['gpu', 'image', 'prepare', image])
     server = boot(flavor('P4:1', '--no-hide-hypervisor'), image)
     assert server['status'] == 'ACTIVE'
-    assert server['host'] == 'gpu-node-1'
+    assert server['OS-EXT-SRV-ATTR:host'] == 'gpu-node-1'
     assert server['hypervisor_hidden_by'] == 'image img_hide_hypervisor_id'
     [device] = server['gpu_devices']
     assert device.startswith('gpu-node-1_0000:81:')
@@ -80,7 +80,7 @@ def test_boot_claims_a_p4_and_hides_kvm(osc, devcloud, image, flavor, boot):
 def test_kvm_visible_unless_asked(osc, devcloud, image, flavor, boot):
     server = boot(flavor('T4:1', '--no-hide-hypervisor'), image,
                   '--visible-hypervisor')
-    assert server['host'] == 'gpu-node-2'
+    assert server['OS-EXT-SRV-ATTR:host'] == 'gpu-node-2'
     xml = devcloud.domain_xml(server['id'])
     assert '<hostdev' in xml
     assert '<kvm>' not in xml and 'hidden' not in xml
@@ -97,7 +97,8 @@ def test_flavor_hides_kvm_without_image_help(osc, devcloud, image, flavor,
 def test_two_p4_fit_and_a_third_is_refused_before_boot(osc, devcloud, image,
                                                        flavor, boot, cleanup):
     p4 = flavor('P4:1')
-    hosts = {boot(p4, image)['host'], boot(p4, image)['host']}
+    hosts = {boot(p4, image)['OS-EXT-SRV-ATTR:host'],
+             boot(p4, image)['OS-EXT-SRV-ATTR:host']}
     assert hosts == {'gpu-node-1'}
     name = unique('vm')
     line = osc.fails(['gpu', 'server', 'create', name, '--flavor', p4,

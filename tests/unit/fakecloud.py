@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import sys
+import urllib.parse
 import uuid
 
 from openstackclient import shell
@@ -58,6 +59,7 @@ class FakeCloud:
         self.compute_url = self.compute_root + '/v2.1'
         self.image_url = 'http://glance.%s/image' % domain
         self.placement_url = 'http://placement.%s/placement' % domain
+        self.volume_url = 'http://cinder.%s/volume/v3' % domain
         clouds = tmp_path / 'clouds.yaml'
         clouds.write_text(CLOUDS_YAML.format(auth_url=self.auth_url,
                                              password=PASSWORD))
@@ -94,7 +96,8 @@ class FakeCloud:
             'catalog': _catalog({
                 'identity': self.auth_url, 'compute': self.compute_url,
                 'image': self.image_url,
-                'placement': self.placement_url})}}
+                'placement': self.placement_url,
+                'block-storage': self.volume_url})}}
         self.mock.post(self.auth_url + '/auth/tokens', json=token,
                        status_code=201,
                        headers={'X-Subject-Token': TOKEN})
@@ -247,17 +250,51 @@ class FakeCloud:
         self.mock.get(server_url, json=self._get_server)
         self.mock.delete(server_url, json=self._delete_server,
                          status_code=204)
+        self.mock.delete(self.compute_path(r'/servers/[^/]+/tags/[^/]+$'),
+                         json=self._delete_tag, status_code=204)
+        self.mock.delete(self.compute_path(r'/servers/[^/]+/metadata/[^/]+$'),
+                         json=self._delete_metadata_item, status_code=204)
+        self.mock.get(self.compute_path(r'/os-server-groups(\?.*)?$'),
+                      json=self._list_server_groups)
+        self.mock.get(self.compute_path(r'/os-server-groups/[^/?]+$'),
+                      json=self._get_server_group)
+        self.server_groups = {}
 
     def _create_server(self, request, context):
         body = request.json()['server']
         server = {'id': str(uuid.uuid4()), 'name': body['name'],
                   'status': 'BUILD', 'request': body,
                   'metadata': body.get('metadata', {}),
+                  'tags': list(body.get('tags', [])),
                   'OS-EXT-SRV-ATTR:host': None, 'links': [],
                   'polls': list(self.server_statuses)}
         self.servers[server['id']] = server
         return {'server': {'id': server['id'], 'links': [],
                            'adminPass': 'x'}}
+
+    def _embedded(self, server):
+        """What nova 2.100 shows of a server beyond the fake's own keys."""
+        request = server.get('request') or {}
+        flavor = self.flavors.get(request.get('flavorRef')) or {}
+        return {
+            'flavor': server.get('flavor') or {
+                'original_name': flavor.get('name'), 'vcpus':
+                flavor.get('vcpus'), 'ram': flavor.get('ram'),
+                'disk': flavor.get('disk'), 'ephemeral': 0, 'swap': 0,
+                'extra_specs': flavor.get('extra_specs', {})},
+            'image': ({'id': request['imageRef'], 'links': []}
+                      if request.get('imageRef') else ''),
+            'addresses': {}, 'key_name': request.get('key_name'),
+            'description': request.get('description'),
+            'os-extended-volumes:volumes_attached': [],
+            'config_drive': request.get('config_drive', ''),
+        }
+
+    def _shown(self, server):
+        shown = self._embedded(server)
+        shown.update({k: v for k, v in server.items()
+                      if k not in ('request', 'polls')})
+        return shown
 
     def _get_server(self, request, context):
         server = self.servers.get(request.path.rsplit('/', 1)[-1])
@@ -271,19 +308,69 @@ class FakeCloud:
             server['OS-EXT-SRV-ATTR:host'] = 'gpu-node-1'
         if server['status'] == 'ERROR' and self.server_fault:
             server['fault'] = {'code': 500, 'message': self.server_fault}
-        return {'server': {k: v for k, v in server.items()
-                           if k not in ('request', 'polls')}}
+        return {'server': self._shown(server)}
 
     def _list_servers(self, request, context):
         name = request.qs.get('name', [None])[0]
+        tag = request.qs.get('tags', [None])[0]
         return {'servers': [
             {'id': s['id'], 'name': s['name'], 'status': s['status'],
-             'metadata': s.get('metadata', {}), 'flavor': s.get('flavor')}
-            for s in self.servers.values() if name in (None, s['name'])]}
+             'metadata': s.get('metadata', {}), 'flavor': s.get('flavor'),
+             'tags': s.get('tags', [])}
+            for s in self.servers.values() if name in (None, s['name'])
+            and (tag is None or tag.lower() in
+                 [t.lower() for t in s.get('tags', [])])]}
 
     def _delete_server(self, request, context):
         self.servers.pop(request.path.rsplit('/', 1)[-1], None)
         return None
+
+    def _server_part(self, request, context):
+        """The server of ``/servers/{id}/<part>/<key>``, or None after
+        answering as nova does (404 missing, 409 while not built)."""
+        parts = request.path.split('/')
+        server = self.servers.get(parts[-3])
+        if server is None:
+            context.status_code = 404
+            return None
+        if server['status'] != 'ACTIVE':
+            context.status_code = 409
+            return None
+        return server
+
+    def _delete_tag(self, request, context):
+        server = self._server_part(request, context)
+        tag = urllib.parse.unquote(request.path.rsplit('/', 1)[-1])
+        if server is not None:
+            tags = [t for t in server['tags'] if t.lower() != tag.lower()]
+            if len(tags) == len(server['tags']):
+                context.status_code = 404
+            server['tags'] = tags
+        return None
+
+    def _delete_metadata_item(self, request, context):
+        server = self._server_part(request, context)
+        key = urllib.parse.unquote(request.path.rsplit('/', 1)[-1])
+        if server is not None:
+            server['metadata'] = {k: v for k, v in server['metadata'].items()
+                                  if k.lower() != key.lower()}
+        return None
+
+    def add_server_group(self, name, policy='anti-affinity'):
+        group = {'id': str(uuid.uuid4()), 'name': name, 'policy': policy,
+                 'members': [], 'rules': {}}
+        self.server_groups[group['id']] = group
+        return group
+
+    def _get_server_group(self, request, context):
+        group = self.server_groups.get(request.path.rsplit('/', 1)[-1])
+        if group is None:
+            context.status_code = 404
+            return {'itemNotFound': {'code': 404, 'message': 'not found'}}
+        return {'server_group': group}
+
+    def _list_server_groups(self, request, context):
+        return {'server_groups': list(self.server_groups.values())}
 
     # -- inspection ----------------------------------------------------
     def requests(self, method=None):
