@@ -2,8 +2,10 @@
 
 Against the local cloud (``tools/devcloud``), or the cloud OS_CLOUD names:
 creates synthetic compute hosts straight in placement (a root provider with
-VCPU/MEMORY_MB and 4 child GPU providers each, as nova's
-``[pci] report_in_placement`` lays them out), times the command, counts the
+VCPU/MEMORY_MB, 4 child GPU providers as nova's ``[pci]
+report_in_placement`` lays them out, and one GPU that offers vGPUs as
+nova's libvirt driver lays it out: ``<host>_pci_0000_c1_00_0`` with
+``VGPU: 16``, tagged with a type trait), times the command, counts the
 requests it sends, and compares with a plain OSC command. Every provider it
 made is deleted at the end, even on failure or Ctrl-C: nova asks placement
 for at most 1,000 candidates, so left-over hosts would crowd real ones out.
@@ -36,6 +38,7 @@ from openstack import exceptions as sdk_exceptions
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from osc_gpu.cloud import gpu_inventory  # noqa: E402
 from osc_gpu.cloud import placement  # noqa: E402
 
 import measuring  # noqa: E402  (bench/ is this script's folder)
@@ -43,6 +46,8 @@ import measuring  # noqa: E402  (bench/ is this script's folder)
 PREFIX = 'bench-cap-'
 GPU_CLASS = 'CUSTOM_PCI_10DE_1BB3'      # Tesla P4, as nova derives it
 TRAITS = ['COMPUTE_MANAGED_PCI_DEVICE', 'OWNER_NOVA']
+VGPU_TYPE_TRAIT = 'CUSTOM_BENCH_NVIDIA_11'    # as 'gpu vgpu type set' tags
+VGPU_TOTAL = 16
 ROOT_TRAITS = ['COMPUTE_STATUS_DISABLED']
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 # 0.5 s doubling: about two minutes of waiting in all.
@@ -98,6 +103,10 @@ class SyntheticHosts:
                                {GPU_CLASS: {'total': 1, 'max_unit': 1}},
                                TRAITS, parent=root.id).id
                 for slot in range(4)]
+        vgpu = self._provider(
+            '%s_pci_0000_c1_00_0' % name,
+            {'VGPU': {'total': VGPU_TOTAL, 'max_unit': VGPU_TOTAL}},
+            ['OWNER_NOVA', VGPU_TYPE_TRAIT], parent=root.id).id
         if used:
             consumer = str(uuid.uuid4())
             self.consumers.append(consumer)
@@ -105,7 +114,8 @@ class SyntheticHosts:
                            '1.28', {
                                'allocations': {
                                    root.id: {'resources': {'VCPU': 1}},
-                                   gpus[0]: {'resources': {GPU_CLASS: 1}}},
+                                   gpus[0]: {'resources': {GPU_CLASS: 1}},
+                                   vgpu: {'resources': {'VGPU': 1}}},
                                'project_id': self.conn.current_project_id,
                                'user_id': self.conn.current_user_id,
                                'consumer_generation': None})
@@ -246,13 +256,17 @@ def count_requests(argv, env, placement_url):
 
 
 def check_rows(rows, hosts):
+    """Each synthetic host: a row of 4 PCI GPUs, one used on every 10th
+    host, and a row for its vGPU GPU, one vGPU used on the same hosts."""
     ours = [r for r in rows if r['Host'].startswith(hosts.run)]
-    expected = (hosts.count, 4 * hosts.count, hosts.used)
-    got = (len(ours), sum(r['Total'] for r in ours),
-           sum(r['Used'] for r in ours))
-    if got != expected:
-        raise SystemExit('wrong numbers: (hosts, total, used) = %s, '
-                         'expected %s' % (got, expected))
+    for kind, per_host in (('', 4), ('vGPU', VGPU_TOTAL)):
+        mine = [r for r in ours if (r['Model'] == 'vGPU') == bool(kind)]
+        expected = (hosts.count, per_host * hosts.count, hosts.used)
+        got = (len(mine), sum(r['Total'] for r in mine),
+               sum(r['Used'] for r in mine))
+        if got != expected:
+            raise SystemExit('wrong %s numbers: (hosts, total, used) = %s, '
+                             'expected %s' % (kind or 'PCI', got, expected))
 
 
 def baseline_command(env):
@@ -297,18 +311,20 @@ def seconds_of(call):
 
 
 def measure(conn, hosts, env, repeat, baseline):
-    # In process: two of the three reads alone (the device providers and
-    # the tree summaries), then all three as the command makes them.
-    providers, _ = seconds_of(lambda: placement.device_providers(conn))
+    # In process: the two reads alone (the named providers: compute roots
+    # and vGPU GPUs; the tree summaries), then both as the command makes
+    # them.
+    providers, _ = seconds_of(lambda: gpu_inventory.named_providers(conn))
     candidates, _ = seconds_of(lambda: placement.tree_summaries(conn))
-    library, caps = seconds_of(lambda: placement.pci_capacity(conn))
+    library, found = seconds_of(lambda: gpu_inventory.read(conn))
     seconds, out = timed(['gpu', 'capacity', '-f', 'json'], env, repeat)
     check_rows(json.loads(out), hosts)
     all_requests, to_placement = count_requests(
         ['gpu', 'capacity', '-f', 'json'], env,
         conn.placement.get_endpoint().rstrip('/'))
     base_seconds, _ = timed(baseline, env, repeat)
-    return {'hosts': hosts.count, 'devices': len(caps),
+    return {'hosts': hosts.count,
+            'devices': len(found.pci) + len(found.vgpus),
             'providers': providers, 'candidates': candidates,
             'library': library, 'command': seconds,
             'requests': all_requests, 'placement': to_placement,
@@ -328,11 +344,11 @@ def print_table(results, baseline):
             '%9.2f' % r['library'], '%9.2f' % r['command'],
             '%8d' % r['requests'], '%13d' % r['placement'],
             '%10.2f' % r['baseline'], '%5.2fx' % r['ratio']]))
-    print('\ntwo of the three placement reads, each alone (library s: all '
-          'three, as placement.pci_capacity() makes them)')
-    print('synthetic hosts | provider list s | allocation candidates s')
+    print('\nthe two placement reads, each alone (library s: both, as '
+          'gpu_inventory.read() makes them)')
+    print('synthetic hosts | named providers s | allocation candidates s')
     for r in results:
-        print('%15d | %15.2f | %23.2f' % (r['hosts'], r['providers'],
+        print('%15d | %17.2f | %23.2f' % (r['hosts'], r['providers'],
                                           r['candidates']))
 
 
@@ -363,6 +379,7 @@ def main():
     # A kill must still reach the finally below and remove the hosts.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     placement_call(conn, 'PUT', '/resource_classes/%s' % GPU_CLASS, '1.7')
+    placement_call(conn, 'PUT', '/traits/%s' % VGPU_TYPE_TRAIT, '1.6')
     baseline = baseline_command(env)
     hosts = SyntheticHosts(conn, args.workers)
     results = []
@@ -371,13 +388,16 @@ def main():
             started = time.perf_counter()
             hosts.grow_to(count)
             print('%d synthetic hosts (%d GPU providers) ready in %.1f s'
-                  % (count, 4 * count, time.perf_counter() - started),
+                  % (count, 5 * count, time.perf_counter() - started),
                   flush=True)
             results.append(measure_between_restarts(
                 conn, hosts, env, args.repeat, baseline))
     finally:
         started = time.perf_counter()
         failed = hosts.delete()
+        # The type trait goes too once no provider carries it (409 else).
+        conn.placement.delete('/traits/%s' % VGPU_TYPE_TRAIT,
+                              microversion='1.6')
         print('removed the synthetic hosts in %.1f s%s' % (
             time.perf_counter() - started,
             ' (%d removals failed: run with --cleanup)' % failed

@@ -88,7 +88,7 @@ def _own_vgpu(conn, provider, host, host_traits):
                                     placement.PROVIDER_MICROVERSION)
     except errors.NotFound:
         return []       # removed since the list was read
-    resources = {rc: {'capacity': vgpu_capacity.usable_units(inventory),
+    resources = {rc: {'capacity': capacity.usable_units(inventory),
                       'used': usages['usages'].get(rc, 0)}
                  for rc, inventory in inventories['inventories'].items()}
     return vgpu_capacity.gpus_of_provider(provider, host, resources,

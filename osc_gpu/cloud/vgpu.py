@@ -16,6 +16,7 @@ import time
 from openstack import exceptions as sdk_exceptions
 
 from osc_gpu.cloud import errors
+from osc_gpu.cloud import placement
 from osc_gpu.rules import echo
 from osc_gpu.rules import vgpu_capacity
 
@@ -33,11 +34,14 @@ class GpuNotFound(errors.CloudError):
 
 
 def _call(conn, method, path, microversion, body=None, params=None):
-    response = conn.placement.request(
+    if method == 'GET':
+        return placement._get(conn, path, microversion, params)
+    # The adapter placement reads use: no version discovery round trip.
+    response = placement._placement(conn).request(
         path, method, json=body, params=params, microversion=microversion,
-        headers={'Accept': 'application/json'})
+        raise_exc=False, headers={'Accept': 'application/json'})
     sdk_exceptions.raise_from_response(response)
-    return response.json() if response.content else None
+    return None
 
 
 def _providers(conn, **params):

@@ -101,12 +101,6 @@ def is_vgpu_class(resource_class):
         resource_class.startswith(vgpu.CUSTOM_PREFIX)
 
 
-def usable_units(inventory):
-    """Units placement can allocate, computed as placement does."""
-    return int((inventory['total'] - inventory.get('reserved', 0))
-               * inventory.get('allocation_ratio', 1.0))
-
-
 def gpus_of_provider(provider, host, resources, traits, host_traits):
     """:class:`VgpuGpu` rows of one provider, from its name and placement's
     ``{class: {'capacity', 'used'}}``; none for a PCI device or another
@@ -159,10 +153,6 @@ def of_type(gpus, type_id):
             "tagged types: %s" % (echo.quoted(type_id), trait, type_id,
                                   ', '.join(tagged) or 'none'))
     return chosen
-
-
-def on_host(gpus, host):
-    return [g for g in gpus if g.host == host]
 
 
 def shown(gpu):

@@ -12,9 +12,14 @@ from tests.functional.cli import unique
 NODES = REPO / 'tools' / 'devcloud_lib' / 'nodes.json'
 
 
+# What fakelibvirt's mdev-capable GPU (GRID M60-0B) offers of each type.
+VGPUS_PER_GPU = {'nvidia-11': 16, 'nvidia-12': 8}
+
+
 def expected_totals():
     """{(host, resource class): count} from the local cloud's node file:
-    whole GPUs (``gpus``) and the VFs of SR-IOV GPUs (``vf_gpus``)."""
+    whole GPUs (``gpus``), the VFs of SR-IOV GPUs (``vf_gpus``) and the
+    vGPUs of mdev-capable GPUs (``vgpus``, one type each, class VGPU)."""
     layout = json.loads(NODES.read_text())
     models = layout['gpu_models']
     profiles = layout.get('vf_profiles', {})
@@ -28,6 +33,9 @@ def expected_totals():
         for gpu in node.get('vf_gpus', []):
             key = (node['name'], profiles[gpu['profile']]['resource_class'])
             totals[key] = totals.get(key, 0) + gpu['vfs']
+        for mdev_type in node.get('vgpus', []):
+            key = (node['name'], 'VGPU')
+            totals[key] = totals.get(key, 0) + VGPUS_PER_GPU[mdev_type]
     return totals
 
 
@@ -37,10 +45,14 @@ def capacity(osc, *args):
 
 
 def test_totals_match_the_compute_nodes(osc, devcloud):
-    rows = capacity(osc)
-    assert {(r['Host'], r['Resource Class']): r['Total']
-            for r in rows.values()} == expected_totals()
-    for row in rows.values():
+    # A row per host and class, and one per GPU that offers vGPUs.
+    rows = osc.json(['gpu', 'capacity'])
+    totals = {}
+    for r in rows:
+        key = (r['Host'], r['Resource Class'])
+        totals[key] = totals.get(key, 0) + r['Total']
+    assert totals == expected_totals()
+    for row in rows:
         assert row['Status'] == 'enabled'
         assert row['Used'] + row['Free'] == row['Total']
 

@@ -7,6 +7,7 @@ import openstack
 import pytest
 
 from osc_gpu.rules import capacity
+from osc_gpu.cloud import gpu_inventory
 from osc_gpu.cloud import placement
 from tests.unit import fakecloud
 from tests.unit import fakeplacement
@@ -40,16 +41,17 @@ def test_numbers_per_host_and_class(fake, capsys):
     fake.add_host('cpu-node-1')
     code, rows, err = run_json(['gpu', 'capacity'], capsys)
     assert code == 0, err
+    pci = {'Address': '', 'vGPU Types': []}
     assert rows == [
-        {'Host': 'gpu-node-1', 'Model': 'Tesla P4', 'Resource Class': P4,
-         'Aliases': ['P4'], 'Total': 4, 'Used': 1, 'Free': 3,
-         'Status': 'enabled'},
-        {'Host': 'gpu-node-1b', 'Model': 'Tesla T4', 'Resource Class': T4,
-         'Aliases': ['T4'], 'Total': 1, 'Used': 0, 'Free': 1,
-         'Status': 'enabled'},
-        {'Host': 'gpu-node-2', 'Model': 'Tesla P4', 'Resource Class': P4,
-         'Aliases': ['P4'], 'Total': 2, 'Used': 2, 'Free': 0,
-         'Status': 'enabled'}]
+        dict(pci, **{'Host': 'gpu-node-1', 'Model': 'Tesla P4',
+                     'Resource Class': P4, 'Aliases': ['P4'], 'Total': 4,
+                     'Used': 1, 'Free': 3, 'Status': 'enabled'}),
+        dict(pci, **{'Host': 'gpu-node-1b', 'Model': 'Tesla T4',
+                     'Resource Class': T4, 'Aliases': ['T4'], 'Total': 1,
+                     'Used': 0, 'Free': 1, 'Status': 'enabled'}),
+        dict(pci, **{'Host': 'gpu-node-2', 'Model': 'Tesla P4',
+                     'Resource Class': P4, 'Aliases': ['P4'], 'Total': 2,
+                     'Used': 2, 'Free': 0, 'Status': 'enabled'})]
 
 
 def _placement_reads(fake, capsys, hosts):
@@ -90,7 +92,8 @@ def test_reads_use_the_microversions_that_carry_the_data(fake, capsys):
     versions = {r.path.rsplit('/', 1)[-1]:
                 r.headers.get('OpenStack-API-Version')
                 for r in fake.requests() if r.path.count('/') > 1}
-    assert versions == {'resource_providers': 'placement 1.18',
+    # 1.22: forbidden traits (!COMPUTE_MANAGED_PCI_DEVICE) in required.
+    assert versions == {'resource_providers': 'placement 1.22',
                         'allocation_candidates': 'placement 1.29'}
 
 
@@ -142,7 +145,7 @@ def test_no_pci_providers_says_how_to_enable_them(fake, capsys):
     fake.add_host('cpu-node-1')
     code, out, err = run(['gpu', 'capacity'], capsys)
     assert code == 1
-    assert error_lines(err) == [capacity.NOT_REPORTED]
+    assert error_lines(err) == [gpu_inventory.NO_GPU]
     assert 'Traceback' not in err and out == ''
 
 
@@ -184,8 +187,8 @@ def test_unknown_host_names_hosts_with_devices(fake, capsys):
     code, _, err = run(['gpu', 'capacity', '--host', 'gpu-node-9'], capsys)
     assert code == 1
     assert error_lines(err) == [
-        "host 'gpu-node-9' has no PCI device in placement; hosts with "
-        "devices: gpu-node-1"]
+        "host 'gpu-node-9' has no GPU in placement; hosts with GPUs: "
+        "gpu-node-1"]
 
 
 def test_aliases_declared_in_clouds_yaml(cloud, fake, tmp_path, capsys):
@@ -199,7 +202,8 @@ def test_aliases_declared_in_clouds_yaml(cloud, fake, tmp_path, capsys):
     assert code == 0, err
     assert rows == [{'Host': 'gpu-node-1', 'Model': '',
                      'Resource Class': 'CUSTOM_A16_16A', 'Aliases': ['A16'],
-                     'Total': 1, 'Used': 0, 'Free': 1, 'Status': 'enabled'}]
+                     'Address': '', 'vGPU Types': [], 'Total': 1, 'Used': 0,
+                     'Free': 1, 'Status': 'enabled'}]
     code, rows, err = run_json(['gpu', 'capacity', '--host', 'gpu-node-2'],
                                capsys)
     assert rows[0]['Aliases'] == ['p4small']
@@ -270,7 +274,7 @@ def test_disabled_compute_is_marked_and_offers_nothing(fake, capsys):
     # The disabled root's trait comes with the allocation candidates.
     assert reads == [('/placement/allocation_candidates', ''),
                      ('/placement/resource_providers',
-                      'compute_managed_pci_device')]
+                      '!compute_managed_pci_device')]
 
 
 def test_disabled_compute_without_free_vcpu_is_marked_too(fake, capsys):
@@ -279,10 +283,12 @@ def test_disabled_compute_without_free_vcpu_is_marked_too(fake, capsys):
                                capsys)
     assert code == 0, err
     assert [(r['Free'], r['Status']) for r in rows] == [(0, 'disabled')]
-    # Missing from the summaries: the list of disabled roots tells.
-    assert [r.qs.get('required') for r in fake.requests()
-            if r.path.endswith('/resource_providers')] == [
-        ['compute_managed_pci_device'], ['compute_status_disabled']]
+    # Missing from the summaries: the lists of PCI devices and of disabled
+    # roots tell.
+    assert sorted(r.qs.get('required')[0] for r in fake.requests()
+                  if r.path.endswith('/resource_providers')) == [
+        '!compute_managed_pci_device', 'compute_managed_pci_device',
+        'compute_status_disabled']
 
 
 def test_availability_for_a_preflight_leaves_disabled_hosts_out(fake, conn):

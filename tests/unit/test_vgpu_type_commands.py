@@ -42,10 +42,9 @@ def set_type(capsys, *argv, host='gpu-node-3', address=ADDRESS,
 
 
 def placement_calls(fake):
-    """(method, path) of the API calls (version discovery left out)."""
+    """(method, path) of every request to placement."""
     return [(r.method, r.path.replace('/placement', '', 1))
-            for r in fake.requests()
-            if r.path.rstrip('/') != '/placement']
+            for r in fake.requests()]
 
 
 def test_set_adds_the_trait_and_keeps_every_other(fake, node3, capsys):
@@ -185,3 +184,59 @@ def test_unknown_host_and_unknown_address_say_what_exists(fake, node3,
                             address='0000:81:00.0')
     assert 'it has none: check [devices] enabled_mdev_types' in err
     assert fake.cloud.writes() == []
+
+
+def test_list_shows_each_gpu_with_its_type_traits(fake, node3, capsys):
+    root, gpus = node3
+    fake.usages[gpus[ADDRESS]]['VGPU'] = 3
+    fake.add_host('gpu-node-1', gpus=2)
+    set_type(capsys, 'nvidia-12')
+    code, rows, err = run_json(['gpu', 'vgpu', 'type', 'list'], capsys)
+    assert code == 0, err
+    assert rows == [
+        {'Host': 'gpu-node-3', 'Address': '0000:81:00.0', 'Types': [],
+         'Resource Class': 'VGPU', 'Total': 16, 'Used': 0, 'Free': 16,
+         'Status': 'enabled'},
+        {'Host': 'gpu-node-3', 'Address': ADDRESS,
+         'Types': ['CUSTOM_NVIDIA_12', 'CUSTOM_RACK_7'],
+         'Resource Class': 'VGPU', 'Total': 8, 'Used': 3, 'Free': 5,
+         'Status': 'enabled'}]
+    code, rows, err = run_json(['gpu', 'vgpu', 'type', 'list', '--host',
+                                'gpu-node-1'], capsys)
+    assert (code, rows) == (0, [])
+
+
+def _list_reads(fake, capsys, hosts):
+    for index in range(hosts):
+        root, _ = fake.add_host('node-%03d' % index, gpus=1)
+        fake.add_vgpu_gpu(root, '0000:82:00.0', used=index % 3,
+                          traits=('CUSTOM_NVIDIA_11',))
+    code, rows, err = run_json(['gpu', 'vgpu', 'type', 'list'], capsys)
+    assert code == 0, err
+    assert len(rows) == hosts
+    return sorted(p for _, p in placement_calls(fake))
+
+
+def test_list_costs_the_same_requests_for_3_or_300_hosts(
+        requests_mock, tmp_path, monkeypatch, capsys):
+    small = _list_reads(fakeplacement.FakePlacement(fakecloud.FakeCloud(
+        requests_mock, tmp_path, monkeypatch)), capsys, 3)
+    requests_mock.reset_mock()
+    large = _list_reads(fakeplacement.FakePlacement(fakecloud.FakeCloud(
+        requests_mock, tmp_path, monkeypatch)), capsys, 300)
+    assert small == large == ['/allocation_candidates', '/resource_providers']
+
+
+def test_a_gpu_on_a_host_without_free_vcpu_is_read_on_its_own(fake, capsys):
+    root, _ = fake.add_host('busy-node', vcpus=4, vcpus_used=4,
+                            disabled='fan')
+    gpu = fake.add_vgpu_gpu(root, '0000:81:00.0', total=8, used=8,
+                            traits=('CUSTOM_NVIDIA_12',))
+    code, rows, err = run_json(['gpu', 'vgpu', 'type', 'list'], capsys)
+    assert code == 0, err
+    assert [(r['Host'], r['Types'], r['Total'], r['Used'], r['Free'],
+             r['Status']) for r in rows] == [
+        ('busy-node', ['CUSTOM_NVIDIA_12'], 8, 8, 0, 'disabled')]
+    own = sorted(p for _, p in placement_calls(fake) if gpu in p)
+    assert own == ['/resource_providers/%s/%s' % (gpu, part)
+                   for part in ('inventories', 'traits', 'usages')]
