@@ -93,6 +93,8 @@ def check_gpu_quota(gpu_cloud, checks, flavor):
         else:
             used = usages(gpu_cloud, project_id)
     except errors.CloudError as exc:
+        if not _unreadable_by_design(exc):
+            raise
         checks.notes.append('GPU quota not checked: %s' % exc)
         return None
     project = gpu_cloud.conn.current_project.get('name') or project_id
@@ -100,6 +102,16 @@ def check_gpu_quota(gpu_cloud, checks, flavor):
                                   checks.requests, alias_map,
                                   {rc: v for rc, v in limited.items()
                                    if v is not None}, used)
+
+
+def _unreadable_by_design(error):
+    """A policy refusal (4xx) or no such service in the catalog: nova
+    checks again where it enforces limits. A failing cloud (5xx, a lost
+    answer) stops the command like any other read, before anything is
+    made."""
+    from keystoneauth1 import exceptions as ksa_exc
+    return error.refused or isinstance(error.__cause__,
+                                       ksa_exc.EndpointNotFound)
 
 
 def explain_refusal(message, gpu_cloud):

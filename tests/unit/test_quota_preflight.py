@@ -2,6 +2,8 @@
 project's limit is refused before anything is created, and nova's own
 over-limit refusal names the alias."""
 
+import re
+
 import pytest
 
 from tests.unit import fakecloud
@@ -63,3 +65,23 @@ def test_novas_over_limit_refusal_names_the_alias(gpu_cloud, capsys):
     assert err.strip().startswith(
         'GPU quota exceeded: P4 (class:CUSTOM_PCI_10DE_1BB3): limit 1, in '
         'use 1, asked 1 (nova refused')
+
+
+@pytest.mark.parametrize('status, goes_ahead', [(403, True), (500, False)])
+def test_unreadable_limits(gpu_cloud, capsys, status, goes_ahead):
+    """A policy refusal leaves the check to nova, with a note; a failing
+    keystone stops the boot in one line, before anything is made."""
+    gpu_cloud.mock.get(re.compile(re.escape(gpu_cloud.keystone.url)
+                                  + r'/registered_limits(\?.*)?$'),
+                       status_code=status, json={'error': {
+                           'code': status, 'message': 'nope'}})
+    code, _, err = boot(capsys)
+    if goes_ahead:
+        assert code == 0, err
+        assert 'note: GPU quota not checked' in err
+        assert len(gpu_cloud.servers) == 1
+    else:
+        assert code == 1
+        assert len(err.strip().splitlines()) == 1, err
+        assert 'HTTP 500' in err
+        assert gpu_cloud.servers == {}
