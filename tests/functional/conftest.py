@@ -65,9 +65,10 @@ def devcloud(cloud_env):
 
 @pytest.fixture
 def cleanup(osc):
-    """Register ('server'|'flavor', id) to delete after the test."""
+    """Register ('server'|'flavor'|'image'|'server group', id) to delete
+    after the test."""
     resources = []
     yield resources
     for kind, ident in reversed(resources):
-        osc.run([kind, 'delete', ident] + (['--wait'] if kind == 'server'
-                                           else []), check=False)
+        osc.run(kind.split() + ['delete', ident] + (
+            ['--wait'] if kind == 'server' else []), check=False)

@@ -30,6 +30,8 @@ from tests.functional.faultproxy import Fault
 # enough for a busy 2-core cloud, short enough to wait for a few times.
 API_TIMEOUT = 5
 _UUID = r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+# gpu server create's mark (a tag), new in each run.
+_MARK = r'osc-gpu:create-[0-9a-f]{32}'
 _READ_KINDS = ((faultproxy.STATUS, False), (faultproxy.RESET, False),
                (faultproxy.TIMEOUT, False))
 # A write's timeout is tried after the cloud acted: the case a client can
@@ -75,10 +77,11 @@ class Step:
         for name in names:
             url = url.replace(name, 'NAME')
             label = label.replace(name, '{name}')
-        url = re.escape(re.sub(_UUID, 'UUID', url))
+        url = re.escape(re.sub(_MARK, 'MARK', re.sub(_UUID, 'UUID', url)))
         url = url.replace('NAME', '[^/?&]+').replace('UUID', _UUID)
-        self.url = '^%s$' % url
-        self.label = '%s %s' % (self.method, re.sub(_UUID, '{id}', label))
+        self.url = '^%s$' % url.replace('MARK', _MARK)
+        self.label = '%s %s' % (self.method, re.sub(
+            _MARK, '{mark}', re.sub(_UUID, '{id}', label)))
         self.is_write = request.is_write
 
     def faults(self, index, answer=None):
