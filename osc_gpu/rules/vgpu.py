@@ -19,6 +19,7 @@ import dataclasses
 import re
 
 from osc_gpu.rules import echo
+from osc_gpu.rules import nova_devices
 from osc_gpu.rules import quotas
 
 VGPU_CLASS = 'VGPU'
@@ -65,8 +66,7 @@ def type_trait(type_id):
     operators write it: CUSTOM_ and the type in upper case, with every
     character other than A-Z, 0-9 and _ as _ (nvidia-11 ->
     CUSTOM_NVIDIA_11)."""
-    return CUSTOM_PREFIX + re.sub(r'[^A-Z0-9_]', '_',
-                                  check_type(type_id).upper())
+    return nova_devices.trait_name(check_type(type_id))
 
 
 def type_of_trait(trait):
