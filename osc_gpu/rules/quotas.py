@@ -97,7 +97,10 @@ def gpu_resource(kind, name, alias_map, vgpu_types=None):
             raise InvalidQuota(
                 "invalid vGPU type '%s': use the mdev type name, e.g. "
                 "vgpu:nvidia-36" % name)
-        rc = (vgpu_types or {}).get(name, VGPU_CLASS)
+        # openstacksdk rewrites '-' as '_' in clouds.yaml keys.
+        declared = vgpu_types or {}
+        rc = (declared.get(name) or declared.get(name.replace('-', '_'))
+              or VGPU_CLASS)
         return GpuResource(kind, name, check_resource_class(rc))
     return GpuResource(kind, name, _alias_class(name, alias_map))
 

@@ -31,6 +31,11 @@ def test_declared_aliases_and_vgpu_classes_translate():
         'vgpu', 'nvidia-36', MODELS,
         {'nvidia-36': 'CUSTOM_NVIDIA_36'}).limit_name == \
         'class:CUSTOM_NVIDIA_36'
+    # openstacksdk hands clouds.yaml's 'nvidia-36:' over as 'nvidia_36'.
+    assert quotas.gpu_resource(
+        'vgpu', 'nvidia-36', MODELS,
+        {'nvidia_36': 'CUSTOM_NVIDIA_36'}).limit_name == \
+        'class:CUSTOM_NVIDIA_36'
 
 
 @pytest.mark.parametrize('kind, name, message', [
