@@ -59,7 +59,11 @@ def wait_for_all(fetch_many, ids, finished, timeout, on_poll=None,
     """
     start = clock()
     found, pending = {}, list(ids)
-    for interval in poll_intervals():
+    intervals = poll_intervals()
+    # A server nova has just accepted is never built yet: the first read
+    # waits one interval.
+    sleep(next(intervals))
+    for interval in intervals:
         resources = fetch_many(pending)
         elapsed = clock() - start
         found.update(zip(pending, resources))
