@@ -56,14 +56,19 @@ def wait_for_all(fetch_many, ids, finished, timeout, on_poll=None,
     their order; ``on_poll(resources, elapsed)`` sees each round. Returns
     ``{id: resource}`` as last read. Raises :class:`WaitTimeout` naming
     the pending ids after ``timeout`` seconds.
+
+    The interval backs off while nothing moves and starts again from
+    :data:`FIRST_INTERVAL` when a resource's status or task state changes:
+    a server out of scheduling is often ACTIVE within a second, and a
+    poll backed off to a second would see that a second late.
     """
     start = clock()
-    found, pending = {}, list(ids)
+    found, pending, stages = {}, list(ids), {}
     intervals = poll_intervals()
     # A server nova has just accepted is never built yet: the first read
     # waits one interval.
     sleep(next(intervals))
-    for interval in intervals:
+    while True:
         resources = fetch_many(pending)
         elapsed = clock() - start
         found.update(zip(pending, resources))
@@ -73,12 +78,21 @@ def wait_for_all(fetch_many, ids, finished, timeout, on_poll=None,
                    if (found[i].status or '').upper() not in finished]
         if not pending:
             return found
+        moved = {i: _stage(found[i]) for i in pending}
+        if any(stages.get(i, stage) != stage for i, stage in moved.items()):
+            intervals = poll_intervals()
+        stages.update(moved)
+        interval = next(intervals)
         if elapsed + interval > timeout:
             statuses = sorted({(found[i].status or '').upper()
                                for i in pending})
             raise WaitTimeout('still %s after %.0f s'
                               % ('/'.join(statuses), elapsed), pending)
         sleep(interval)
+
+
+def _stage(resource):
+    return resource.status, getattr(resource, 'task_state', None)
 
 
 def poll_until(fetch, ready, timeout, clock=time.monotonic,

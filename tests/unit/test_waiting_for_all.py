@@ -57,3 +57,21 @@ def test_a_timeout_names_what_is_still_pending():
                              sleep=clock.sleep)
     assert raised.value.pending == ('a',)
     assert str(raised.value).startswith('still BUILD after ')
+
+
+def test_progress_starts_the_intervals_again():
+    clock = Clock()
+    stages = [('BUILD', 'scheduling')] * 4 + [('BUILD', 'spawning'),
+                                              ('ACTIVE', None)]
+
+    def fetch_many(ids):
+        status, task = stages.pop(0)
+        return [types.SimpleNamespace(id='a', status=status,
+                                      task_state=task)]
+    waiting.wait_for_all(fetch_many, ['a'], ('ACTIVE',), 60, clock=clock,
+                         sleep=clock.sleep)
+    first = waiting.FIRST_INTERVAL
+    # Backing off while scheduling; from the first interval again once
+    # the server moved on to spawning.
+    assert clock.slept == pytest.approx([first * 1.5 ** n for n in range(5)]
+                                        + [first])
