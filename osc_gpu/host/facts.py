@@ -6,6 +6,8 @@ everything else in ``osc_gpu.host`` only reads them, so it has no I/O.
 
 import dataclasses
 
+from osc_gpu.rules import gpu_models
+
 # PCI base classes (class >> 16).
 DISPLAY_BASE = 0x03       # VGA 0300, 3D 0302, other 0380
 ACCELERATOR_BASE = 0x12   # processing accelerators
@@ -171,3 +173,22 @@ class HostFacts:
                                   key=lambda d: d.address)
                 if d.is_gpu and (vendor_id is None
                                  or d.vendor_id == vendor_id)]
+
+
+class OnDevice:
+    """What a record about one PCI device (its ``device``) is named by:
+    the GPU report's entries and the vGPU view share these."""
+
+    @property
+    def address(self):
+        return self.device.address
+
+    @property
+    def name(self):
+        return gpu_models.model_name(self.device.vendor_id,
+                                     self.device.product_id)
+
+    @property
+    def label(self):
+        """'0000:81:00.0 (Tesla P4)', the way findings name a GPU."""
+        return f'{self.address} ({self.name})'

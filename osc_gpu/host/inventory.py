@@ -5,6 +5,7 @@ Pure: works on ``HostFacts``.
 
 import dataclasses
 
+from osc_gpu.host import facts
 from osc_gpu.host import vgpu
 from osc_gpu.rules import gpu_models
 
@@ -44,22 +45,13 @@ def describe(device):
 
 
 @dataclasses.dataclass(frozen=True)
-class GpuEntry:
+class GpuEntry(facts.OnDevice):
     device: object                 # facts.PciDevice
     model: object                  # gpu_models.GpuModel or None
     role: str                      # PASSTHROUGH, HOST_CONSOLE, VGPU...
     peers: tuple = ()              # other devices in its IOMMU group
     functions: tuple = ()          # other functions of the same card
     vgpu: object = None            # vgpu.VgpuGpu when role is VGPU
-
-    @property
-    def address(self):
-        return self.device.address
-
-    @property
-    def name(self):
-        return gpu_models.model_name(self.device.vendor_id,
-                                     self.device.product_id)
 
     @property
     def alias(self):
@@ -79,11 +71,6 @@ class GpuEntry:
         if self.device.iommu_group is None:
             return self.functions
         return tuple(f for f in self.functions if f in self.peers)
-
-    @property
-    def label(self):
-        """'0000:81:00.0 (Tesla P4)', the way findings name a GPU."""
-        return f'{self.address} ({self.name})'
 
 
 def is_console(device):

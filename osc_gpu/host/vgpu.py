@@ -25,6 +25,7 @@ offering none.
 
 import dataclasses
 
+from osc_gpu.host import facts
 from osc_gpu.rules import gpu_models
 
 MDEV = 'mdev'
@@ -34,26 +35,13 @@ VFS_OFF = 'vfs off'
 
 
 @dataclasses.dataclass(frozen=True)
-class VgpuGpu:
+class VgpuGpu(facts.OnDevice):
     device: object          # facts.PciDevice: the physical GPU (or PF)
     mode: str               # MDEV, SRIOV_MDEV, VARIANT or VFS_OFF
     parents: tuple = ()     # the devices nova makes a provider of
     types: tuple = ()       # MdevType offered (one per type id)
     vfs: tuple = ()         # its enabled VFs (PciDevice)
     all_types: tuple = ()   # MdevType of every parent (for created mdevs)
-
-    @property
-    def address(self):
-        return self.device.address
-
-    @property
-    def name(self):
-        return gpu_models.model_name(self.device.vendor_id,
-                                     self.device.product_id)
-
-    @property
-    def label(self):
-        return f'{self.address} ({self.name})'
 
     @property
     def type_ids(self):
